@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+"use strict";
+const path = require("node:path");
+const fs = require("node:fs");
+
+const entry = path.join(__dirname, "..", "dist", "src", "cli", "index.js");
+if (!fs.existsSync(entry)) {
+  process.stderr.write("matrix-agent-bridge is not built yet: run `npm install` (or `npm run build`) first.\n");
+  process.exit(1);
+}
+const major = Number(process.versions.node.split(".")[0]);
+if (major < 22) {
+  process.stderr.write(
+    `matrix-agent-bridge needs Node.js 22 or newer (this is ${process.version}). ` +
+      "Run it through npm (`npx matrix-agent-bridge …`), which uses the Node 22 installed with the project.\n",
+  );
+  process.exit(1);
+}
+require(entry)
+  .main(process.argv)
+  .then((code) => {
+    if (typeof code === "number") process.exitCode = code;
+  });

@@ -1,0 +1,15 @@
+import type { Knex } from "knex";
+import * as m001 from "./001_core";
+
+/** A core schema migration. Names are recorded as `core/<name>` in the migration table; never rename one. */
+export interface CoreMigration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down?(knex: Knex): Promise<void>;
+}
+
+/**
+ * The core migrations, in the order they run. Static imports (not a directory scan) so the list is
+ * the same under ts-jest, ts-node and the compiled dist/ build. Append new ones at the end.
+ */
+export const coreMigrations: readonly CoreMigration[] = [{ name: "001_core", up: m001.up, down: m001.down }];

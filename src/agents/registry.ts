@@ -1,0 +1,8 @@
+import type { AgentDefinition } from "./types";
+import { echoAgent } from "./echo";
+
+/**
+ * Every agent the bridge knows. Adding an agent = adding its folder and one line here.
+ * Order matters only for !help listings.
+ */
+export const AGENT_DEFINITIONS: readonly AgentDefinition[] = [echoAgent];

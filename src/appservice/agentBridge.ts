@@ -1,0 +1,281 @@
+
+import { Bridge, AppServiceRegistration } from "matrix-appservice-bridge";
+import { moduleLogger, registerSecrets } from "../logging/logger";
+import { BridgeError, HomeserverError, errorMessage } from "../errors";
+import { botUserId, type BridgeConfig } from "../config/bridgeConfig";
+import { openDatabase, type Database } from "../store/database";
+import { migrate } from "../store/migrations";
+import { Inbox } from "../store/inbox";
+import { Outbox } from "../store/outbox";
+import { RoomStore } from "../store/roomStore";
+import { AGENT_DEFINITIONS } from "../agents/registry";
+import { resolveAgents, type ResolvedAgent } from "../agents/agentConfig";
+import type { AgentDefinition } from "../agents/types";
+import { OutboxWorker } from "../queue/outboxWorker";
+import { createMetrics, type BridgeMetrics } from "../metrics";
+import { HomeserverClient, MatrixHttpError } from "./homeserverClient";
+import { HttpServer } from "./httpServer";
+import { readRegistration, registrationProblems, type Registration } from "./registration";
+import { intentsFromBridge, type IntentProvider } from "./matrixIntents";
+import { syncAgentUsers } from "./agentUsers";
+import { SpaceManager } from "./spaces";
+import { DirectMessages } from "./directMessages";
+import { MembershipCache } from "./membershipCache";
+import { InviteAllowList } from "./inviteAllowList";
+import { AgentHost } from "./agentHost";
+import { EventDispatcher } from "./eventDispatcher";
+import { EventPipeline } from "./eventPipeline";
+import { reportEncryptionSupport } from "./encryptionSupport";
+import { pingHomeserver } from "./ping";
+
+const log = moduleLogger("appservice/bridge");
+
+export interface AgentBridgeOptions {
+  /** Defaults to reading appservice.registration. */
+  registration?: Registration;
+  /** Defaults to the registry; tests pass their own agents. */
+  definitions?: readonly AgentDefinition[];
+  /** How long stop() waits for in-flight sends. */
+  shutdownGraceMs?: number;
+}
+
+/**
+ * The composition root: wires the store, the appservice HTTP API, the agents and the
+ * outbound queue, and starts them in the order that makes each step safe.
+ */
+export class AgentBridge {
+  readonly metrics: BridgeMetrics = createMetrics();
+  readonly agents: ResolvedAgent[];
+  private readonly registration: Registration;
+  private db?: Database;
+  private http?: HttpServer;
+  private worker?: OutboxWorker;
+  private pipeline?: EventPipeline;
+  private host?: AgentHost;
+  private client: HomeserverClient;
+  private intents?: IntentProvider;
+  private bridgeLib?: Bridge;
+  private ready = false;
+  private pingsReceived = 0;
+  spaces?: SpaceManager;
+  dms?: DirectMessages;
+  port = 0;
+  spaceId?: string;
+
+  constructor(
+    readonly config: BridgeConfig,
+    private readonly opts: AgentBridgeOptions = {},
+  ) {
+    this.agents = resolveAgents(config, opts.definitions ?? AGENT_DEFINITIONS);
+    this.registration = opts.registration ?? readRegistration(config.appservice.registration);
+    const problems = registrationProblems(
+      config,
+      this.registration,
+      this.agents.map((a) => a.userId),
+    );
+    if (problems.length) {
+      throw new BridgeError(
+        "REGISTRATION_MISMATCH",
+        `The registration does not match the config:\n  - ${problems.join("\n  - ")}`,
+        "Regenerate it with `matrix-agent-bridge generate-registration` and restart the homeserver, or fix the config",
+      );
+    }
+    registerSecrets(this.registration.as_token, this.registration.hs_token);
+    this.client = new HomeserverClient(config.homeserver.url, this.registration.as_token);
+  }
+
+  get database(): Database {
+    if (!this.db) throw new Error("Bridge not started");
+    return this.db;
+  }
+
+  get homeserver(): HomeserverClient {
+    return this.client;
+  }
+
+  async start(): Promise<void> {
+    const started = Date.now();
+    reportEncryptionSupport();
+    this.db = await openDatabase(this.config.database);
+    const { applied } = await migrate(
+      this.db,
+      this.agents
+        .filter((a) => a.definition.manifest.migrations?.length)
+        .map((a) => ({ owner: a.id, migrations: a.definition.manifest.migrations! })),
+    );
+    if (applied.length) log.info({ applied }, "Database migrated");
+    const knex = this.db.knex;
+
+    this.bridgeLib = await this.initBridgeLibrary();
+    const intents = intentsFromBridge(this.bridgeLib);
+    this.intents = intents;
+    const outbox = new Outbox(knex);
+    const inbox = new Inbox(knex);
+    const host = new AgentHost(this.agents, outbox, {
+      commandsPerMinute: this.config.bridge.command_rate_per_minute,
+      domain: this.config.homeserver.domain,
+      admins: this.config.bridge.admins,
+    });
+    this.host = host;
+    this.spaces = new SpaceManager(intents, knex, {
+      domain: this.config.homeserver.domain,
+      spaceName: this.config.bridge.space_name,
+      aliasPrefix: this.config.appservice.user_prefix,
+    });
+    this.dms = new DirectMessages(intents, knex, this.spaces);
+    const dispatcher = new EventDispatcher({
+      host,
+      intents,
+      membership: new MembershipCache(this.client),
+      dms: this.dms,
+      allowList: new InviteAllowList(this.config.bridge.invite_allow, this.config.homeserver.domain),
+    });
+    this.worker = new OutboxWorker(
+      outbox,
+      this.client,
+      { concurrency: 8, backoff: { baseMs: 500, maxMs: 60_000 }, idlePollMs: 5_000 },
+      {
+        sent: () => this.metrics.sends.inc({ outcome: "sent" }),
+        retried: () => this.metrics.sends.inc({ outcome: "retried" }),
+        parked: () => this.metrics.sends.inc({ outcome: "parked" }),
+      },
+    );
+    const worker = this.worker;
+    this.pipeline = new EventPipeline(knex, inbox, dispatcher.handle, () => worker.kick(), {
+      received: (count, claimed) => {
+        this.metrics.eventsReceived.inc(count);
+        this.metrics.eventsDeduplicated.inc(count - claimed);
+      },
+      handled: (_event, ok, ms) => {
+        this.metrics.eventsHandled.inc({ outcome: ok ? "ok" : "failed" });
+        this.metrics.eventHandleSeconds.observe(ms / 1000);
+      },
+    });
+
+    // The HTTP server must listen before the ping: the homeserver calls us back.
+    this.http = this.createHttpServer();
+    this.port = await this.http.listen(this.config.appservice.port, this.config.appservice.bind_address);
+    log.info({ port: this.port, bind: this.config.appservice.bind_address }, "Appservice API listening");
+    await pingHomeserver(this.client, this.config);
+
+    await syncAgentUsers(intents, [
+      { userId: botUserId(this.config), displayName: `${this.config.bridge.space_name} bridge` },
+      ...this.agents.map((a) => ({ userId: a.userId, displayName: a.displayName, avatarUrl: a.avatarUrl })),
+    ]);
+    await host.startAll(knex);
+    this.spaceId = await this.spaces.ensureBridgeSpace(this.agents);
+    this.worker.start();
+    this.ready = true;
+    await this.pipeline.recover();
+    log.info(
+      { ms: Date.now() - started, agents: this.agents.map((a) => a.userId), spaceId: this.spaceId },
+      "Bridge ready",
+    );
+  }
+
+  /** Graceful stop: refuse new transactions (503), finish in-flight work, keep the rest queued. */
+  async stop(): Promise<void> {
+    this.ready = false;
+    this.http?.startDraining();
+    await this.pipeline?.idle();
+    await this.worker?.stop(this.opts.shutdownGraceMs ?? 10_000);
+    await this.host?.stopAll();
+    await this.http?.close();
+    await this.db?.close();
+    this.db = undefined;
+    log.info("Bridge stopped");
+  }
+
+  /** Waits until every received event is handled and every queued message sent (tests, benchmarks). */
+  async settled(timeoutMs = 30_000): Promise<void> {
+    await this.pipeline?.idle();
+    await this.worker?.drained(timeoutMs);
+  }
+
+  /** Opens (or reuses) the DM between an agent and a human; the agent sends the invite. */
+  async openDm(agentId: string, userId: string): Promise<string> {
+    const agent = this.host?.byId(agentId);
+    if (!agent || !this.dms) throw new BridgeError("UNKNOWN_AGENT", `No running agent '${agentId}'`);
+    return this.dms.open(agent, userId);
+  }
+
+  async roomCount(): Promise<number> {
+    return new RoomStore(this.database.knex).count();
+  }
+
+  private async initBridgeLibrary(): Promise<Bridge> {
+    const bridge = new Bridge({
+      homeserverUrl: this.config.homeserver.url,
+      domain: this.config.homeserver.domain,
+      registration: AppServiceRegistration.fromObject(this.registration as never),
+      disableStores: true,
+      disableContext: true,
+      suppressEcho: true,
+      // Events reach us through our own HTTP server (see HttpServer); the library's
+      // controller is never called for them.
+      controller: { onEvent: () => undefined },
+    });
+    try {
+      await bridge.initialise();
+    } catch (err) {
+      throw new HomeserverError(
+        `Cannot talk to the homeserver at ${this.config.homeserver.url}: ${errorMessage(err)}`,
+        "Check homeserver.url and that the homeserver is running",
+        { cause: err },
+      );
+    }
+    return bridge;
+  }
+
+  private createHttpServer(): HttpServer {
+    return new HttpServer({
+      hsToken: this.registration.hs_token,
+      metricsEnabled: this.config.metrics.enabled,
+      metricsToken: this.config.metrics.token,
+      handlers: {
+        onTransaction: async (_txnId, events) => {
+          await this.pipeline!.receive(events);
+        },
+        onUserQuery: async (userId) => {
+          const ours = userId === botUserId(this.config) || this.agents.some((a) => a.userId === userId);
+          if (ours && this.intents) await this.intents.intent(userId).ensureRegistered();
+          return ours;
+        },
+        onPing: () => {
+          this.pingsReceived++;
+        },
+        readiness: async () => this.readiness(),
+        metrics: async () => {
+          await this.refreshGauges();
+          return { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
+        },
+      },
+    });
+  }
+
+  private async refreshGauges(): Promise<void> {
+    if (!this.db) return;
+    const outbox = new Outbox(this.db.knex);
+    this.metrics.outboxDepth.set(await outbox.pendingCount());
+    this.metrics.outboxOldestSeconds.set((await outbox.oldestPendingAgeSeconds(new Date())) ?? 0);
+  }
+
+  private async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
+    const checks: Record<string, string> = {};
+    try {
+      await this.database.knex.raw("select 1");
+      checks.database = "ok";
+    } catch (err) {
+      checks.database = errorMessage(err);
+    }
+    try {
+      await this.client.request("GET", "/_matrix/client/versions", { timeoutMs: 5_000 });
+      checks.homeserver = "ok";
+    } catch (err) {
+      checks.homeserver = err instanceof MatrixHttpError ? err.message : errorMessage(err);
+    }
+    checks.started = this.ready ? "ok" : "starting";
+    return { ready: Object.values(checks).every((v) => v === "ok"), checks };
+  }
+}
+

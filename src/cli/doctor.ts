@@ -1,0 +1,137 @@
+import { createServer, type Server } from "node:http";
+import { loadConfigFile, botUserId, type BridgeConfig } from "../config/bridgeConfig";
+import { configureLogging } from "../logging/logger";
+import { BridgeError, errorMessage } from "../errors";
+import { resolveAgents } from "../agents/agentConfig";
+import { AGENT_DEFINITIONS } from "../agents/registry";
+import { readRegistration, registrationProblems, type Registration } from "../appservice/registration";
+import { HomeserverClient } from "../appservice/homeserverClient";
+import { secretsEqual } from "../appservice/hsTokenAuth";
+import { explainPingFailure } from "../appservice/ping";
+import { openDatabase } from "../store/database";
+import { say } from "./output";
+
+interface Check {
+  name: string;
+  run(): Promise<string>;
+}
+
+/**
+ * Runs every check it can and explains each failure with what to fix. Later checks that
+ * need an earlier result (the registration, the config) are skipped with a reason.
+ */
+export async function runDoctor(configPath: string): Promise<number> {
+  configureLogging({ level: "silent", format: "json" });
+  let config: BridgeConfig | undefined;
+  let registration: Registration | undefined;
+  const checks: Check[] = [
+    {
+      name: "config",
+      run: async () => {
+        config = loadConfigFile(configPath);
+        const agents = resolveAgents(config, AGENT_DEFINITIONS);
+        return `${configPath} is valid; agents: ${agents.map((a) => a.userId).join(", ") || "none enabled"}`;
+      },
+    },
+    {
+      name: "registration",
+      run: async () => {
+        const cfg = need(config, "config");
+        registration = readRegistration(cfg.appservice.registration);
+        const agents = resolveAgents(cfg, AGENT_DEFINITIONS);
+        const problems = registrationProblems(cfg, registration, agents.map((a) => a.userId));
+        if (problems.length) {
+          throw new BridgeError("REGISTRATION_MISMATCH", problems.join("; "), "Regenerate it with generate-registration");
+        }
+        return `${cfg.appservice.registration} matches the config`;
+      },
+    },
+    {
+      name: "database",
+      run: async () => {
+        const cfg = need(config, "config");
+        const db = await openDatabase(cfg.database);
+        try {
+          await db.knex.raw("select 1");
+        } finally {
+          await db.close();
+        }
+        return db.dialect === "pglite" ? `embedded database in ${cfg.database.data_dir}` : "PostgreSQL reachable";
+      },
+    },
+    {
+      name: "homeserver reachable",
+      run: async () => {
+        const cfg = need(config, "config");
+        const client = new HomeserverClient(cfg.homeserver.url, "none");
+        const res = await client.request<{ versions: string[] }>("GET", "/_matrix/client/versions", { timeoutMs: 10_000 });
+        return `${cfg.homeserver.url} answers (spec ${res.versions.at(-1)})`;
+      },
+    },
+    {
+      name: "as_token accepted",
+      run: async () => {
+        const cfg = need(config, "config");
+        const reg = need(registration, "registration");
+        const client = new HomeserverClient(cfg.homeserver.url, reg.as_token);
+        const who = await client.request<{ user_id: string }>("GET", "/_matrix/client/v3/account/whoami");
+        if (who.user_id !== botUserId(cfg)) {
+          throw new BridgeError("REGISTRATION_MISMATCH", `the as_token belongs to ${who.user_id}, not ${botUserId(cfg)}`);
+        }
+        return `the homeserver knows the bridge as ${who.user_id}`;
+      },
+    },
+    {
+      name: "homeserver reaches the bridge (ping)",
+      run: async () => {
+        const cfg = need(config, "config");
+        const reg = need(registration, "registration");
+        const listener = await listenForPing(cfg, reg.hs_token);
+        try {
+          const client = new HomeserverClient(cfg.homeserver.url, reg.as_token);
+          const res = await client.ping(cfg.appservice.id, "mab-doctor").catch((err) => {
+            throw explainPingFailure(err, cfg);
+          });
+          return `round trip ${res.duration_ms} ms to ${cfg.appservice.url}${listener ? "" : " (the running bridge answered)"}`;
+        } finally {
+          await new Promise((r) => (listener ? listener.close(r) : r(undefined)));
+        }
+      },
+    },
+  ];
+
+  let failures = 0;
+  for (const check of checks) {
+    try {
+      say(`✔ ${check.name}: ${await check.run()}`);
+    } catch (err) {
+      failures++;
+      const text = err instanceof BridgeError ? err.explain() : errorMessage(err);
+      say(`✘ ${check.name}: ${text.replace(/\n/g, "\n    ")}`);
+    }
+  }
+  say(failures ? `\n${failures} problem(s) found.` : "\nEverything looks right.");
+  return failures ? 1 : 0;
+}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new BridgeError("SKIPPED", `skipped: needs a valid ${what}`);
+  return value;
+}
+
+/**
+ * While the bridge is not running, answer the homeserver's ping ourselves on the bridge's
+ * address. If the port is taken (the bridge runs), the running bridge answers instead.
+ */
+async function listenForPing(config: BridgeConfig, hsToken: string): Promise<Server | undefined> {
+  const server = createServer((req, res) => {
+    const auth = req.headers.authorization ?? "";
+    const ok = auth.startsWith("Bearer ") && secretsEqual(auth.slice(7), hsToken);
+    res.writeHead(ok ? 200 : 403, { "Content-Type": "application/json" });
+    res.end(ok ? "{}" : '{"errcode":"M_FORBIDDEN"}');
+  });
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(undefined));
+    server.listen(config.appservice.port, config.appservice.bind_address, () => resolve(server));
+  });
+}

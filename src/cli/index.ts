@@ -1,0 +1,55 @@
+import { Command } from "commander";
+import { BridgeError } from "../errors";
+import { complain } from "./output";
+import { runStart } from "./start";
+import { runGenerateRegistration } from "./generateRegistration";
+import { runDoctor } from "./doctor";
+
+const DEFAULT_CONFIG = "config/config.yaml";
+
+/** Entry point of the `matrix-agent-bridge` command. Resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name("matrix-agent-bridge")
+    .description("A Matrix application service that runs agents (reminders, FAQ, timers) as virtual users.")
+    .showHelpAfterError();
+  let result: Promise<number> = Promise.resolve(0);
+
+  program
+    .command("start")
+    .description("Start the bridge: serve the appservice API and run the agents.")
+    .option("-c, --config <path>", "config file", DEFAULT_CONFIG)
+    .action((opts: { config: string }) => {
+      result = runStart(opts.config);
+    });
+
+  program
+    .command("generate-registration")
+    .description("Write a registration file (with new random tokens) for the homeserver.")
+    .option("-c, --config <path>", "config file", DEFAULT_CONFIG)
+    .option("-o, --output <path>", "where to write it (default: appservice.registration from the config)")
+    .option("-f, --force", "overwrite an existing file (its tokens are replaced)")
+    .action((opts: { config: string; output?: string; force?: boolean }) => {
+      result = runGenerateRegistration(opts.config, opts.output, opts.force === true);
+    });
+
+  program
+    .command("doctor")
+    .description("Check the config, database, registration and homeserver, and explain what is wrong.")
+    .option("-c, --config <path>", "config file", DEFAULT_CONFIG)
+    .action((opts: { config: string }) => {
+      result = runDoctor(opts.config);
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return await result;
+  } catch (err) {
+    if (err instanceof BridgeError) {
+      complain(`Error: ${err.explain()}`);
+      return 1;
+    }
+    complain(`Unexpected error: ${(err as Error)?.stack ?? err}`);
+    return 1;
+  }
+}

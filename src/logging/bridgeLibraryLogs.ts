@@ -1,0 +1,48 @@
+import { Writable } from "node:stream";
+import { Logger as LibraryLogger } from "matrix-appservice-bridge";
+import { moduleLogger, scrubSecrets } from "./logger";
+
+const log = moduleLogger("matrix-appservice-bridge");
+
+const LEVELS: Record<string, "trace" | "debug" | "info" | "warn" | "error"> = {
+  TRACE: "trace",
+  DEBUG: "debug",
+  VERBOSE: "debug",
+  INFO: "info",
+  WARN: "warn",
+  ERROR: "error",
+};
+
+/**
+ * matrix-appservice-bridge logs through winston (and pipes the bot-sdk's logs into it), and
+ * drops everything until it is configured. We configure it to write JSON lines into a stream
+ * that re-emits each line through pino, so one log stream carries everything, with the same
+ * secret scrubbing as our own lines.
+ */
+export function routeBridgeLibraryLogs(): void {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (line.trim()) forward(line);
+      }
+      callback();
+    },
+  });
+  LibraryLogger.root.configureLogging({ json: true }, sink);
+}
+
+function forward(line: string): void {
+  let entry: { level?: string; module?: string; message?: string; error?: string; args?: unknown };
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    log.info(scrubSecrets(line));
+    return;
+  }
+  const level = LEVELS[(entry.level ?? "INFO").toUpperCase()] ?? "info";
+  const text = scrubSecrets(String(entry.message ?? ""));
+  const extra: Record<string, unknown> = { libModule: entry.module };
+  if (entry.error) extra.err = scrubSecrets(entry.error);
+  if (entry.args !== undefined) extra.args = scrubSecrets(JSON.stringify(entry.args)).slice(0, 2000);
+  log[level](extra, text);
+}

@@ -1,0 +1,198 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import knexFactory, { type Knex } from "knex";
+import ClientPgLite from "knex-pglite";
+import { BridgeError, errorMessage } from "../errors";
+import { moduleLogger } from "../logging/logger";
+
+const log = moduleLogger("store/database");
+
+/** `data_dir` value that selects an in-memory embedded database (tests, demos). Nothing is written to disk. */
+export const IN_MEMORY = ":memory:";
+
+export type Dialect = "postgres" | "pglite";
+
+export interface Database {
+  knex: Knex;
+  dialect: Dialect;
+  /** Closes the pool (PostgreSQL) or shuts the embedded database down (PGlite). Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres://… URL; when empty the embedded PGlite database in `data_dir` is used. */
+  url?: string;
+  /** Directory of the embedded database (it lives in `<data_dir>/pgdata`), or ":memory:". */
+  data_dir: string;
+}
+
+/** A knex instance or a transaction: store methods that take one can join the caller's transaction. */
+export type Queryable = Knex | Knex.Transaction;
+
+/**
+ * Opens the database and checks that it answers. Connection problems become a BridgeError with
+ * code DATABASE_UNAVAILABLE; the URL's password never appears in messages or logs.
+ */
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  const url = opts.url?.trim();
+  return url ? openPostgres(url) : openPglite(opts.data_dir);
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const shown = maskUrl(url);
+  const knex = knexFactory({
+    client: "pg",
+    connection: { connectionString: url, connectionTimeoutMillis: 10_000 },
+    pool: { min: 0, max: 10 },
+    acquireConnectionTimeout: 30_000,
+    log: knexLog(),
+  });
+  const started = Date.now();
+  try {
+    await knex.raw("select 1");
+  } catch (err) {
+    await knex.destroy().catch(() => undefined);
+    throw new BridgeError(
+      "DATABASE_UNAVAILABLE",
+      `Cannot connect to PostgreSQL at ${shown}: ${scrub(errorMessage(err), url)}`,
+      "Check database.url (host, port, user, database name, password) and that PostgreSQL is running, " +
+        "or leave database.url empty to use the embedded database in database.data_dir",
+      { cause: err },
+    );
+  }
+  log.info({ url: shown, ms: Date.now() - started }, "connected to PostgreSQL");
+  return wrap(knex, "postgres");
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir === IN_MEMORY;
+  const where = inMemory ? "memory" : path.resolve(dataDir, "pgdata");
+  const hint =
+    `Check that database.data_dir (${inMemory ? IN_MEMORY : path.resolve(dataDir)}) is a writable directory ` +
+    "not used by another bridge process, or set database.url to use PostgreSQL";
+  if (!inMemory) {
+    try {
+      mkdirSync(where, { recursive: true });
+    } catch (err) {
+      throw new BridgeError(
+        "DATABASE_UNAVAILABLE",
+        `Cannot create the embedded database directory ${where}: ${errorMessage(err)}`,
+        hint,
+        { cause: err },
+      );
+    }
+  }
+  const started = Date.now();
+  let knex: Knex | undefined;
+  try {
+    knex = knexFactory({
+      client: ClientPgLite,
+      dialect: "postgres",
+      // An empty connection object makes knex-pglite create an in-memory PGlite.
+      connection: inMemory ? {} : { filename: where },
+      log: knexLog(),
+    });
+    await knex.raw("select 1");
+  } catch (err) {
+    await knex?.destroy().catch(() => undefined);
+    throw new BridgeError(
+      "DATABASE_UNAVAILABLE",
+      `Cannot open the embedded database (${where}): ${errorMessage(err)}`,
+      hint,
+      { cause: err },
+    );
+  }
+  log.info({ dataDir: where, ms: Date.now() - started }, "opened embedded database (PGlite)");
+  return wrap(knex, "pglite");
+}
+
+function wrap(knex: Knex, dialect: Dialect): Database {
+  let closing: Promise<void> | undefined;
+  return {
+    knex,
+    dialect,
+    close() {
+      closing ??= knex.destroy().then(() => log.debug({ dialect }, "database closed"));
+      return closing;
+    },
+  };
+}
+
+/** Routes knex's own warnings (pool, migrations) to our logger instead of the console. */
+function knexLog(): Knex.Logger {
+  return {
+    warn: (message: unknown) => log.warn({ knex: message }, "knex warning"),
+    error: (message: unknown) => log.error({ knex: message }, "knex error"),
+    deprecate: (method: string, alternative: string) => log.warn({ method, alternative }, "knex deprecation"),
+    debug: (message: unknown) => log.debug({ knex: message }, "knex debug"),
+  };
+}
+
+/** The URL with its password (in the user-info part or a `password` query parameter) replaced by "***". */
+export function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    if (parsed.searchParams.has("password")) parsed.searchParams.set("password", "***");
+    return parsed.toString();
+  } catch {
+    // Not parseable: mask anything between "user:" and "@" the crude way.
+    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@").replace(/(password=)[^&]*/gi, "$1***");
+  }
+}
+
+/** Removes the URL's password from a driver error message, should the driver ever echo it. */
+function scrub(message: string, url: string): string {
+  let password = "";
+  try {
+    const parsed = new URL(url);
+    password = decodeURIComponent(parsed.password || parsed.searchParams.get("password") || "");
+  } catch {
+    password = "";
+  }
+  let out = message.split(url).join(maskUrl(url));
+  if (password) out = out.split(password).join("***");
+  return out;
+}
+
+/**
+ * Number of rows a write affected. knex returns a number for update/delete on PostgreSQL, but
+ * knex-pglite returns the raw result object for `.del()` (it reports the command as "DEL"), so
+ * deletes go through this helper.
+ */
+export function affectedRows(result: unknown): number {
+  if (typeof result === "number") return result;
+  if (result && typeof result === "object") {
+    const r = result as { rowCount?: unknown; affectedRows?: unknown };
+    return Number(r.rowCount ?? r.affectedRows ?? 0);
+  }
+  return 0;
+}
+
+// PostgreSQL text and jsonb cannot hold U+0000 or unpaired UTF-16 surrogates, and Matrix events
+// are user-controlled: one such character must not make a whole batch fail forever.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const UNSTORABLE_ESCAPE = /\\u(0000|d[89a-f])/i;
+
+/** A string PostgreSQL accepts: U+0000 and lone surrogates become U+FFFD. */
+export function storableText(value: string): string {
+  return value.replace(UNSTORABLE, "\uFFFD");
+}
+
+function storableValue(value: unknown): unknown {
+  if (typeof value === "string") return storableText(value);
+  if (Array.isArray(value)) return value.map(storableValue);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storableValue(v)]));
+  }
+  return value;
+}
+
+/**
+ * Serialises a value for a jsonb column. Always pass a string: node-postgres would turn a JS
+ * array into a PostgreSQL array literal, and PGlite and pg treat objects differently.
+ */
+export function toJsonb(value: unknown): string {
+  const json = JSON.stringify(value) ?? "null";
+  return UNSTORABLE_ESCAPE.test(json) ? JSON.stringify(storableValue(JSON.parse(json))) : json;
+}

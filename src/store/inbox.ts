@@ -1,0 +1,191 @@
+import type { Knex } from "knex";
+import { BridgeError } from "../errors";
+import { moduleLogger } from "../logging/logger";
+import { affectedRows, storableText, toJsonb, type Queryable } from "./database";
+
+const log = moduleLogger("store/inbox");
+
+export type InboundStatus = "claimed" | "handled" | "failed";
+
+/** The fields of a Matrix event the inbox indexes; the whole object is stored as the payload. */
+export interface InboundEvent {
+  event_id: string;
+  room_id?: string;
+  type?: string;
+  sender?: string;
+  [key: string]: unknown;
+}
+
+export interface StoredEvent {
+  seq: number;
+  eventId: string;
+  roomId: string | null;
+  type: string | null;
+  sender: string | null;
+  payload: Record<string, unknown>;
+  status: InboundStatus;
+  error: string | null;
+  receivedAt: Date;
+  handledAt: Date | null;
+}
+
+interface EventRow {
+  seq: string | number;
+  event_id: string;
+  room_id: string | null;
+  event_type: string | null;
+  sender: string | null;
+  payload: Record<string, unknown> | string;
+  status: InboundStatus;
+  error: string | null;
+  received_at: Date | string;
+  handled_at: Date | string | null;
+}
+
+/** Rows per INSERT. Far below PostgreSQL's 65535 bind parameters (5 per row). */
+const CLAIM_CHUNK = 1000;
+/** Overlapping batches claimed concurrently in different orders can deadlock; PostgreSQL aborts one. */
+const DEADLOCK_RETRIES = 5;
+const MAX_ERROR_LENGTH = 4000;
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    seq: Number(row.seq),
+    eventId: row.event_id,
+    roomId: row.room_id,
+    type: row.event_type,
+    sender: row.sender,
+    payload: typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload,
+    status: row.status,
+    error: row.error,
+    receivedAt: new Date(row.received_at),
+    handledAt: row.handled_at === null ? null : new Date(row.handled_at),
+  };
+}
+
+function optionalText(value: unknown): string | null {
+  return typeof value === "string" ? storableText(value) : null;
+}
+
+function isDeadlock(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "40P01";
+}
+
+/**
+ * Exactly-once intake of inbound events. `claim` records event ids atomically; only the caller
+ * that claimed an id processes it, and marks it handled (ideally in the transaction that
+ * applies its effects). After a crash, `unhandled()` lists what was claimed but not finished.
+ */
+export class Inbox {
+  constructor(private readonly knex: Knex) {}
+
+  /**
+   * Claims events by id and returns the ids that were new, in input order. Replays, ids already
+   * claimed by a concurrent caller and duplicates within `events` are left out. Each chunk of
+   * up to 1000 events is a single INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING event_id.
+   */
+  async claim(events: InboundEvent[]): Promise<string[]> {
+    const rows = new Map<string, Record<string, unknown>>();
+    for (const event of events) {
+      if (typeof event?.event_id !== "string" || event.event_id === "") {
+        throw new BridgeError("INVALID_EVENT", "Cannot claim an event without an event_id");
+      }
+      const eventId = storableText(event.event_id);
+      if (rows.has(eventId)) continue;
+      rows.set(eventId, {
+        event_id: eventId,
+        room_id: optionalText(event.room_id),
+        event_type: optionalText(event.type),
+        sender: optionalText(event.sender),
+        payload: toJsonb(event),
+      });
+    }
+    const all = [...rows.values()];
+    const claimed = new Set<string>();
+    for (let i = 0; i < all.length; i += CLAIM_CHUNK) {
+      for (const id of await this.insertChunk(all.slice(i, i + CLAIM_CHUNK))) claimed.add(id);
+    }
+    return [...rows.keys()].filter((id) => claimed.has(id));
+  }
+
+  private async insertChunk(rows: Record<string, unknown>[]): Promise<string[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = (await this.knex("inbound_events")
+          .insert(rows)
+          .onConflict("event_id")
+          .ignore()
+          .returning("event_id")) as { event_id: string }[];
+        return result.map((r) => r.event_id);
+      } catch (err) {
+        // The statement was rolled back as a whole, so retrying cannot claim anything twice.
+        if (!isDeadlock(err) || attempt >= DEADLOCK_RETRIES) throw err;
+        log.debug({ attempt, rows: rows.length }, "deadlock while claiming events; retrying");
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  /** Marks a claimed event as handled. Pass the transaction that applied the event's effects. */
+  async markHandled(trxOrKnex: Queryable, eventId: string): Promise<boolean> {
+    const n = await trxOrKnex("inbound_events")
+      .where({ event_id: storableText(eventId) })
+      .update({ status: "handled", error: null, handled_at: trxOrKnex.fn.now() });
+    return affectedRows(n) > 0;
+  }
+
+  /** Marks an event as failed for good (it will not be replayed); `error` is kept for operators. */
+  async markFailed(trxOrKnex: Queryable, eventId: string, error: string): Promise<boolean> {
+    const n = await trxOrKnex("inbound_events")
+      .where({ event_id: storableText(eventId) })
+      .update({
+        status: "failed",
+        error: storableText(error).slice(0, MAX_ERROR_LENGTH),
+        handled_at: trxOrKnex.fn.now(),
+      });
+    return affectedRows(n) > 0;
+  }
+
+  /** Claimed but not yet handled or failed events, oldest claim first. */
+  async unhandled(limit = 500): Promise<StoredEvent[]> {
+    const rows = (await this.knex("inbound_events")
+      .where({ status: "claimed" })
+      .orderBy("seq")
+      .limit(limit)) as EventRow[];
+    return rows.map(toStoredEvent);
+  }
+
+  async get(eventId: string): Promise<StoredEvent | null> {
+    const row = (await this.knex("inbound_events")
+      .where({ event_id: storableText(eventId) })
+      .first()) as EventRow | undefined;
+    return row ? toStoredEvent(row) : null;
+  }
+
+  /**
+   * Deletes handled and failed events received more than `olderThanDays` days ago (by the
+   * database clock). Claimed events are never pruned. Returns the number of rows deleted.
+   */
+  async prune(olderThanDays: number): Promise<number> {
+    if (!Number.isFinite(olderThanDays) || olderThanDays < 0) {
+      throw new BridgeError("INVALID_ARGUMENT", `prune: olderThanDays must be >= 0, got ${olderThanDays}`);
+    }
+    const result = await this.knex("inbound_events")
+      .whereIn("status", ["handled", "failed"])
+      .where("received_at", "<", this.knex.raw("now() - make_interval(secs => ?)", [olderThanDays * 86400]))
+      .del();
+    const deleted = affectedRows(result);
+    if (deleted > 0) log.info({ deleted, olderThanDays }, "pruned old inbound events");
+    return deleted;
+  }
+
+  async counts(): Promise<Record<InboundStatus, number>> {
+    const rows = (await this.knex("inbound_events").select("status").count({ n: "*" }).groupBy("status")) as {
+      status: InboundStatus;
+      n: string | number;
+    }[];
+    const out: Record<InboundStatus, number> = { claimed: 0, handled: 0, failed: 0 };
+    for (const row of rows) out[row.status] = Number(row.n);
+    return out;
+  }
+}

@@ -1,0 +1,209 @@
+import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
+import { BridgeError } from "../errors";
+import { storableText, toJsonb, type Queryable } from "./database";
+
+export type OutboxStatus = "pending" | "sent" | "failed";
+
+export interface OutboxMessage {
+  roomId: string;
+  /** The user id the event is sent as (an agent's virtual user or the bridge bot). */
+  sender: string;
+  type: string;
+  content: Record<string, unknown>;
+  /** When set (even to ""), the message is a state event with this state key. */
+  stateKey?: string;
+  /** The inbound event this message answers, if any. */
+  sourceEventId?: string;
+}
+
+export interface OutboxRow extends OutboxMessage {
+  /** Also the Matrix transaction id of the send request, so a retried send is not duplicated. */
+  id: string;
+  seq: number;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  sentEventId: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+interface Row {
+  id: string;
+  seq: string | number;
+  room_id: string;
+  sender: string;
+  event_type: string;
+  content: Record<string, unknown> | string;
+  state_key: string | null;
+  source_event_id: string | null;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: Date | string;
+  last_error: string | null;
+  sent_event_id: string | null;
+  created_at: Date | string;
+  sent_at: Date | string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_ERROR_LENGTH = 4000;
+
+function toOutboxRow(row: Row): OutboxRow {
+  const out: OutboxRow = {
+    id: row.id,
+    seq: Number(row.seq),
+    roomId: row.room_id,
+    sender: row.sender,
+    type: row.event_type,
+    content: typeof row.content === "string" ? JSON.parse(row.content) : row.content,
+    status: row.status,
+    attempts: Number(row.attempts),
+    nextAttemptAt: new Date(row.next_attempt_at),
+    lastError: row.last_error,
+    sentEventId: row.sent_event_id,
+    createdAt: new Date(row.created_at),
+    sentAt: row.sent_at === null ? null : new Date(row.sent_at),
+  };
+  if (row.state_key !== null) out.stateKey = row.state_key;
+  if (row.source_event_id !== null) out.sourceEventId = row.source_event_id;
+  return out;
+}
+
+function errorText(error: string): string {
+  return storableText(error).slice(0, MAX_ERROR_LENGTH);
+}
+
+/**
+ * Heads of the per-room queues: the oldest pending row of each room. Messages of a room are sent
+ * strictly in order, so only a room's head may be sent, and a head that is backing off blocks its
+ * room (and only its room).
+ */
+const HEADS = `
+  SELECT DISTINCT ON (room_id) room_id, seq, next_attempt_at
+  FROM outbox
+  WHERE status = 'pending'
+  ORDER BY room_id, seq`;
+
+/**
+ * Durable queue of outgoing Matrix events. Enqueue in the same transaction as the state change
+ * that produced the message; a dispatcher sends each room's head and marks it sent, to retry, or
+ * failed.
+ */
+export class Outbox {
+  constructor(private readonly knex: Knex) {}
+
+  async enqueue(trxOrKnex: Queryable, msg: OutboxMessage): Promise<OutboxRow> {
+    for (const field of ["roomId", "sender", "type"] as const) {
+      if (typeof msg[field] !== "string" || msg[field] === "") {
+        throw new BridgeError("INVALID_ARGUMENT", `Outbox message needs a non-empty ${field}`);
+      }
+    }
+    if (!msg.content || typeof msg.content !== "object" || Array.isArray(msg.content)) {
+      throw new BridgeError("INVALID_ARGUMENT", "Outbox message content must be an object");
+    }
+    const rows = (await trxOrKnex("outbox")
+      .insert({
+        id: randomUUID(),
+        room_id: storableText(msg.roomId),
+        sender: storableText(msg.sender),
+        event_type: storableText(msg.type),
+        content: toJsonb(msg.content),
+        state_key: msg.stateKey === undefined ? null : storableText(msg.stateKey),
+        source_event_id: msg.sourceEventId === undefined ? null : storableText(msg.sourceEventId),
+      })
+      .returning("*")) as Row[];
+    return toOutboxRow(rows[0]);
+  }
+
+  /** Rooms whose head (oldest pending message) is due at `now`, the room with the oldest head first. */
+  async roomsWithDue(now: Date = new Date(), limit = 100): Promise<string[]> {
+    const result = await this.knex.raw<{ rows: { room_id: string }[] }>(
+      `SELECT room_id FROM (${HEADS}) heads WHERE next_attempt_at <= ? ORDER BY seq LIMIT ?`,
+      [now, limit],
+    );
+    return result.rows.map((r) => r.room_id);
+  }
+
+  /** The oldest pending message of a room, whether or not it is due. */
+  async headOfRoom(roomId: string): Promise<OutboxRow | null> {
+    const row = (await this.knex("outbox")
+      .where({ room_id: roomId, status: "pending" })
+      .orderBy("seq")
+      .first()) as Row | undefined;
+    return row ? toOutboxRow(row) : null;
+  }
+
+  /** Earliest time a room head becomes due (may be in the past), or null when nothing is pending. */
+  async nextDueAt(): Promise<Date | null> {
+    const result = await this.knex.raw<{ rows: { due: Date | string | null }[] }>(
+      `SELECT min(next_attempt_at) AS due FROM (${HEADS}) heads`,
+    );
+    const due = result.rows[0]?.due ?? null;
+    return due === null ? null : new Date(due);
+  }
+
+  /** Records a successful send. Returns false if the row does not exist or was not pending. */
+  async markSent(id: string, eventId: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const n = await this.knex("outbox")
+      .where({ id, status: "pending" })
+      .update({ status: "sent", sent_event_id: storableText(eventId), sent_at: this.knex.fn.now() });
+    return Number(n) > 0;
+  }
+
+  /** Records a failed attempt (attempts + 1) and when to try again. */
+  async markRetry(id: string, error: string, nextAttemptAt: Date): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const n = await this.knex("outbox")
+      .where({ id, status: "pending" })
+      .update({
+        attempts: this.knex.raw("attempts + 1"),
+        last_error: errorText(error),
+        next_attempt_at: nextAttemptAt,
+      });
+    return Number(n) > 0;
+  }
+
+  /**
+   * Parks a message that cannot be sent (status 'failed', attempts + 1 for the final attempt), so
+   * the next message of its room becomes the head.
+   */
+  async markFailed(id: string, reason: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const n = await this.knex("outbox")
+      .where({ id, status: "pending" })
+      .update({ status: "failed", attempts: this.knex.raw("attempts + 1"), last_error: errorText(reason) });
+    return Number(n) > 0;
+  }
+
+  async pendingCount(): Promise<number> {
+    const row = (await this.knex("outbox").where({ status: "pending" }).count({ n: "*" }).first()) as {
+      n: string | number;
+    };
+    return Number(row.n);
+  }
+
+  /** Age in seconds of the oldest pending message at `now`, 0 when nothing is pending. */
+  async oldestPendingAgeSeconds(now: Date = new Date()): Promise<number> {
+    const row = (await this.knex("outbox").where({ status: "pending" }).min({ oldest: "created_at" }).first()) as {
+      oldest: Date | string | null;
+    };
+    if (!row?.oldest) return 0;
+    return Math.max(0, (now.getTime() - new Date(row.oldest).getTime()) / 1000);
+  }
+
+  async get(id: string): Promise<OutboxRow | null> {
+    if (!UUID.test(id)) return null;
+    const row = (await this.knex("outbox").where({ id }).first()) as Row | undefined;
+    return row ? toOutboxRow(row) : null;
+  }
+
+  /** All messages of a room (any status), in queue order. */
+  async listForRoom(roomId: string): Promise<OutboxRow[]> {
+    const rows = (await this.knex("outbox").where({ room_id: roomId }).orderBy("seq")) as Row[];
+    return rows.map(toOutboxRow);
+  }
+}
