@@ -8,7 +8,11 @@ const base = {
 };
 module.exports = {
   projects: [
-    { ...base, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts", "<rootDir>/src/**/*.test.ts"] },
+    {
+      ...base,
+      displayName: "unit",
+      testMatch: ["<rootDir>/test/unit/**/*.test.ts", "<rootDir>/src/**/*.test.ts"],
+    },
     { ...base, displayName: "store", testMatch: ["<rootDir>/test/store/**/*.test.ts"] },
     {
       ...base,

@@ -5,7 +5,9 @@ const fs = require("node:fs");
 
 const entry = path.join(__dirname, "..", "dist", "src", "cli", "index.js");
 if (!fs.existsSync(entry)) {
-  process.stderr.write("matrix-agent-bridge is not built yet: run `npm install` (or `npm run build`) first.\n");
+  process.stderr.write(
+    "matrix-agent-bridge is not built yet: run `npm install` (or `npm run build`) first.\n",
+  );
   process.exit(1);
 }
 const major = Number(process.versions.node.split(".")[0]);

@@ -37,7 +37,11 @@ export function createMetrics() {
       labelNames: ["outcome"],
       registers: [registry],
     }),
-    outboxDepth: new Gauge({ name: "mab_outbox_pending", help: "Outbox rows waiting to be sent", registers: [registry] }),
+    outboxDepth: new Gauge({
+      name: "mab_outbox_pending",
+      help: "Outbox rows waiting to be sent",
+      registers: [registry],
+    }),
     outboxOldestSeconds: new Gauge({
       name: "mab_outbox_oldest_pending_seconds",
       help: "Age of the oldest pending outbox row",

@@ -7,7 +7,12 @@ import type { AgentDefinition } from "./types";
 const COMMON_SPEC = {
   enabled: { type: "bool", doc: "Run this agent" },
   display_name: { type: "string", doc: "Display name of the agent user (its user id never changes)" },
-  avatar_url: { type: "string", pattern: /^mxc:\/\/.+\/.+$/, patternHint: "Use an mxc:// URI", doc: "Avatar (mxc://)" },
+  avatar_url: {
+    type: "string",
+    pattern: /^mxc:\/\/.+\/.+$/,
+    patternHint: "Use an mxc:// URI",
+    doc: "Avatar (mxc://)",
+  },
 } satisfies SectionSpec;
 
 export interface ResolvedAgent {

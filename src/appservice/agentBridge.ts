@@ -1,4 +1,3 @@
-
 import { Bridge, AppServiceRegistration } from "matrix-appservice-bridge";
 import { moduleLogger, registerSecrets } from "../logging/logger";
 import { BridgeError, HomeserverError, errorMessage } from "../errors";
@@ -247,7 +246,10 @@ export class AgentBridge {
         readiness: async () => this.readiness(),
         metrics: async () => {
           await this.refreshGauges();
-          return { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
+          return {
+            contentType: this.metrics.registry.contentType,
+            body: await this.metrics.registry.metrics(),
+          };
         },
       },
     });
@@ -278,4 +280,3 @@ export class AgentBridge {
     return { ready: Object.values(checks).every((v) => v === "ok"), checks };
   }
 }
-

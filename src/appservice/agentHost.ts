@@ -64,7 +64,9 @@ export class AgentHost {
 
   async stopAll(): Promise<void> {
     for (const [id, instance] of this.instances) {
-      await instance.stop?.().catch((err) => log.warn({ agent: id, err: errorMessage(err) }, "Agent stop failed"));
+      await instance
+        .stop?.()
+        .catch((err) => log.warn({ agent: id, err: errorMessage(err) }, "Agent stop failed"));
     }
   }
 
@@ -89,7 +91,12 @@ export class AgentHost {
     if (!this.limiter.take(event.sender)) {
       if (!this.warnedAboutRate.has(event.sender)) {
         this.warnedAboutRate.add(event.sender);
-        await this.reply(trx, agent, event, "You are sending commands too fast; I'll skip a few. Try again in a minute.");
+        await this.reply(
+          trx,
+          agent,
+          event,
+          "You are sending commands too fast; I'll skip a few. Try again in a minute.",
+        );
       }
       return;
     }
@@ -137,7 +144,10 @@ export class AgentHost {
         return;
       }
       const ref = randomBytes(4).toString("hex");
-      agentLog.error({ ref, err: errorMessage(err), stack: (err as Error)?.stack }, "Agent failed on a command");
+      agentLog.error(
+        { ref, err: errorMessage(err), stack: (err as Error)?.stack },
+        "Agent failed on a command",
+      );
       await this.reply(trx, agent, event, `Sorry, something went wrong on my side (reference \`${ref}\`).`);
     }
   }

@@ -21,7 +21,10 @@ export interface SyncReport {
  * Idempotent: registering an existing user is fine, and only fields that differ from the
  * homeserver's current profile are sent. One user failing does not stop the others.
  */
-export async function syncAgentUsers(intents: IntentProvider, users: readonly DesiredProfile[]): Promise<SyncReport> {
+export async function syncAgentUsers(
+  intents: IntentProvider,
+  users: readonly DesiredProfile[],
+): Promise<SyncReport> {
   const report: SyncReport = { ok: [], changed: [], failed: [] };
   for (const user of users) {
     try {

@@ -19,7 +19,8 @@ export function messageText(event: MatrixEvent): string | undefined {
   if (typeof content.body !== "string") return undefined;
   if (content.msgtype !== "m.text" && content.msgtype !== "m.emote") return undefined;
   // Edits arrive as new events with m.new_content; acting on them would run commands twice.
-  if ((content["m.relates_to"] as { rel_type?: string } | undefined)?.rel_type === "m.replace") return undefined;
+  if ((content["m.relates_to"] as { rel_type?: string } | undefined)?.rel_type === "m.replace")
+    return undefined;
   return stripReplyFallback(content.body);
 }
 
@@ -37,7 +38,11 @@ function stripReplyFallback(body: string): string {
  * message is for that agent; in a group room a message is for an agent when it starts with
  * its command word (!remind) or mentions it; "!help" lists the agents in the room.
  */
-export async function routeMessage(event: MatrixEvent, agents: readonly ResolvedAgent[], room: RoomFacts): Promise<Route> {
+export async function routeMessage(
+  event: MatrixEvent,
+  agents: readonly ResolvedAgent[],
+  room: RoomFacts,
+): Promise<Route> {
   const text = messageText(event);
   if (text === undefined || text === "") return { kind: "none" };
 

@@ -16,7 +16,9 @@ export function reportEncryptionSupport(): boolean {
     standIn = true;
   }
   if (standIn) {
-    log.info("End-to-end encryption is unavailable (native crypto bindings not installed); agents will not join encrypted conversations' content");
+    log.info(
+      "End-to-end encryption is unavailable (native crypto bindings not installed); agents will not join encrypted conversations' content",
+    );
   }
   return !standIn;
 }

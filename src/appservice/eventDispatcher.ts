@@ -33,7 +33,11 @@ export class EventDispatcher {
   handle = async (event: MatrixEvent, trx: Knex.Transaction): Promise<void> => {
     if (event.type === "m.room.member" && event.state_key) {
       this.deps.membership.update(event.room_id, event.state_key, String(event.content.membership));
-      if (event.content.membership === "invite" && this.isOurs(event.state_key) && !this.isOurs(event.sender)) {
+      if (
+        event.content.membership === "invite" &&
+        this.isOurs(event.state_key) &&
+        !this.isOurs(event.sender)
+      ) {
         await this.onInvite(event, trx);
       }
       return;
@@ -51,8 +55,13 @@ export class EventDispatcher {
     const inviter = event.sender;
     const intent = this.deps.intents.intent(invitee);
     if (!this.deps.allowList.allows(inviter)) {
-      log.info({ roomId: event.room_id, inviter, invitee }, "Invite refused: inviter not allowed by bridge.invite_allow");
-      await intent.leave(event.room_id, "This bridge does not accept invites from you").catch(() => undefined);
+      log.info(
+        { roomId: event.room_id, inviter, invitee },
+        "Invite refused: inviter not allowed by bridge.invite_allow",
+      );
+      await intent
+        .leave(event.room_id, "This bridge does not accept invites from you")
+        .catch(() => undefined);
       return;
     }
     await intent.join(event.room_id);
@@ -89,7 +98,8 @@ export class EventDispatcher {
     }
     if (present.length === 0) return;
     const lines = present.map(
-      (a) => `- **${a.displayName}** (\`!${a.definition.manifest.command}\`): ${a.definition.manifest.summary}`,
+      (a) =>
+        `- **${a.displayName}** (\`!${a.definition.manifest.command}\`): ${a.definition.manifest.summary}`,
     );
     const text = ["Agents in this room:", ...lines, "", "Add `help` after a command for details."].join("\n");
     await this.deps.host.reply(trx, present[0], event, text);

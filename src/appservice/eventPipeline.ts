@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
 import { errorMessage } from "../errors";
-import type { Inbox } from "../store/inbox";
+import type { Inbox, InboundEvent } from "../store/inbox";
 import type { MatrixEvent } from "../agents/types";
 
 const log = moduleLogger("appservice/pipeline");
@@ -39,7 +39,7 @@ export class EventPipeline {
   /** Resolves once the events are durably claimed (the caller may then answer 200). */
   async receive(events: MatrixEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const claimed = new Set(await this.inbox.claim(events));
+    const claimed = new Set(await this.inbox.claim(events as unknown as InboundEvent[]));
     this.observer.received?.(events.length, claimed.size);
     for (const event of events) {
       if (claimed.has(event.event_id)) {
@@ -54,9 +54,9 @@ export class EventPipeline {
     let total = 0;
     for (;;) {
       const pending = await this.inbox.unhandled(500);
-      const fresh = pending.filter((e) => !this.isQueued(e.event_id));
+      const fresh = pending.filter((e) => !this.isQueued(e.eventId));
       if (fresh.length === 0) break;
-      for (const event of fresh) this.enqueue(event.payload as MatrixEvent);
+      for (const event of fresh) this.enqueue(event.payload as unknown as MatrixEvent);
       total += fresh.length;
       await this.idle();
     }
@@ -101,7 +101,10 @@ export class EventPipeline {
     } catch (err) {
       // The handler's effects rolled back. Record the failure so the event is not retried
       // forever; agent errors never get here (the agent host contains them).
-      log.error({ eventId: event.event_id, roomId: event.room_id, err: errorMessage(err) }, "Event handling failed");
+      log.error(
+        { eventId: event.event_id, roomId: event.room_id, err: errorMessage(err) },
+        "Event handling failed",
+      );
       this.observer.handled?.(event, false, Date.now() - started);
       await this.inbox.markFailed(this.knex, event.event_id, errorMessage(err)).catch((markErr) => {
         log.error({ eventId: event.event_id, err: errorMessage(markErr) }, "Could not record the failure");

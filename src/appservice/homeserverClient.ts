@@ -32,7 +32,11 @@ export class HomeserverClient {
     private readonly asToken: string,
   ) {}
 
-  async request<T = Record<string, unknown>>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    opts: RequestOptions = {},
+  ): Promise<T> {
     const url = new URL(path, this.baseUrl.replace(/\/?$/, "/"));
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     if (opts.userId) url.searchParams.set("user_id", opts.userId);
@@ -45,9 +49,13 @@ export class HomeserverClient {
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
       });
     } catch (err) {
-      throw new HomeserverError(`Cannot reach the homeserver at ${this.baseUrl}: ${describeFetchError(err)}`, undefined, {
-        cause: err,
-      });
+      throw new HomeserverError(
+        `Cannot reach the homeserver at ${this.baseUrl}: ${describeFetchError(err)}`,
+        undefined,
+        {
+          cause: err,
+        },
+      );
     }
     const text = await res.text();
     let json: Record<string, unknown> = {};

@@ -46,13 +46,20 @@ export class HttpServer {
     matrix.use(express.json({ limit: "10mb" }));
     matrix.put("/transactions/:txnId", (req, res) => void this.transaction(req, res));
     matrix.get("/users/:userId", (req, res) => void this.userQuery(req, res));
-    matrix.get("/rooms/:alias", (_req, res) => void res.status(404).json({ errcode: "M_NOT_FOUND", error: "No such room" }));
+    matrix.get(
+      "/rooms/:alias",
+      (_req, res) => void res.status(404).json({ errcode: "M_NOT_FOUND", error: "No such room" }),
+    );
     matrix.post("/ping", (req, res) => {
-      opts.handlers.onPing(typeof req.body?.transaction_id === "string" ? req.body.transaction_id : undefined);
+      opts.handlers.onPing(
+        typeof req.body?.transaction_id === "string" ? req.body.transaction_id : undefined,
+      );
       res.json({});
     });
     app.use("/_matrix/app/v1", matrix);
-    app.use((_req, res) => void res.status(404).json({ errcode: "M_UNRECOGNIZED", error: "Unknown endpoint" }));
+    app.use(
+      (_req, res) => void res.status(404).json({ errcode: "M_UNRECOGNIZED", error: "Unknown endpoint" }),
+    );
   }
 
   async listen(port: number, host: string): Promise<number> {
@@ -97,7 +104,10 @@ export class HttpServer {
       res.json({});
     } catch (err) {
       // Not recorded → not acknowledged: the homeserver retries the same transaction later.
-      log.error({ txnId, err: errorMessage(err) }, "Could not record transaction; answering 500 so it is retried");
+      log.error(
+        { txnId, err: errorMessage(err) },
+        "Could not record transaction; answering 500 so it is retried",
+      );
       res.status(500).json({ errcode: "M_UNKNOWN", error: "Could not record the transaction" });
     }
   }

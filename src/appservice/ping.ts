@@ -60,6 +60,9 @@ export function explainPingFailure(err: unknown, config: BridgeConfig): Error {
         "The hs_token in the homeserver's registration probably differs from ours: use the same registration file on both sides",
       );
     default:
-      return new HomeserverError(`Appservice ping failed: ${err.message}`, "Run `matrix-agent-bridge doctor` for details");
+      return new HomeserverError(
+        `Appservice ping failed: ${err.message}`,
+        "Run `matrix-agent-bridge doctor` for details",
+      );
   }
 }

@@ -83,7 +83,11 @@ export function readRegistration(path: string): Registration {
  * Differences between the registration and the config that would break the bridge at
  * run time. Empty when they match.
  */
-export function registrationProblems(config: BridgeConfig, reg: Registration, agentUserIds: string[]): string[] {
+export function registrationProblems(
+  config: BridgeConfig,
+  reg: Registration,
+  agentUserIds: string[],
+): string[] {
   const problems: string[] = [];
   if (reg.id !== config.appservice.id) {
     problems.push(`registration id '${reg.id}' differs from appservice.id '${config.appservice.id}'`);
@@ -96,14 +100,19 @@ export function registrationProblems(config: BridgeConfig, reg: Registration, ag
   if ((reg.url ?? "").replace(/\/$/, "") !== config.appservice.url.replace(/\/$/, "")) {
     problems.push(`registration url '${reg.url}' differs from appservice.url '${config.appservice.url}'`);
   }
-  const userPatterns = (reg.namespaces?.users ?? []).map((ns) => ({ ...ns, re: new RegExp(`^${ns.regex}$`) }));
+  const userPatterns = (reg.namespaces?.users ?? []).map((ns) => ({
+    ...ns,
+    re: new RegExp(`^${ns.regex}$`),
+  }));
   for (const userId of agentUserIds) {
     const match = userPatterns.find((p) => p.re.test(userId));
     if (!match) problems.push(`agent user ${userId} is outside the registration's user namespace`);
     else if (!match.exclusive) problems.push(`the user namespace matching ${userId} is not exclusive`);
   }
   if (reg.rate_limited !== false) {
-    problems.push("registration has rate_limited not set to false: agent sends would be throttled by Synapse");
+    problems.push(
+      "registration has rate_limited not set to false: agent sends would be throttled by Synapse",
+    );
   }
   return problems;
 }

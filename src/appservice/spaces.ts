@@ -70,7 +70,9 @@ export class SpaceManager {
           preset: "public_chat",
           visibility: "private",
           invite: [agent.userId],
-          power_level_content_override: { users: { [this.intents.botUserId]: 100, [agent.userId]: 50 } },
+          // The bot is the creator (room version 12 gives creators unlimited power and
+          // forbids listing them in users); the agent may moderate its own room.
+          power_level_content_override: { users: { [agent.userId]: 50 } },
         },
       });
       await this.intents.intent(agent.userId).join(roomId);
@@ -132,8 +134,8 @@ export class SpaceManager {
         preset: joinRule === "public" ? "public_chat" : "private_chat",
         visibility: "private",
         creation_content: { type: "m.space" },
-        // Only the bot edits the space; members see and join its rooms.
-        power_level_content_override: { users: { [this.intents.botUserId]: 100 }, events_default: 100 },
+        // Only the bot (the creator) edits the space; members see and join its rooms.
+        power_level_content_override: { events_default: 100 },
       },
     });
     return roomId;

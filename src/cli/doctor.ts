@@ -39,9 +39,17 @@ export async function runDoctor(configPath: string): Promise<number> {
         const cfg = need(config, "config");
         registration = readRegistration(cfg.appservice.registration);
         const agents = resolveAgents(cfg, AGENT_DEFINITIONS);
-        const problems = registrationProblems(cfg, registration, agents.map((a) => a.userId));
+        const problems = registrationProblems(
+          cfg,
+          registration,
+          agents.map((a) => a.userId),
+        );
         if (problems.length) {
-          throw new BridgeError("REGISTRATION_MISMATCH", problems.join("; "), "Regenerate it with generate-registration");
+          throw new BridgeError(
+            "REGISTRATION_MISMATCH",
+            problems.join("; "),
+            "Regenerate it with generate-registration",
+          );
         }
         return `${cfg.appservice.registration} matches the config`;
       },
@@ -56,7 +64,9 @@ export async function runDoctor(configPath: string): Promise<number> {
         } finally {
           await db.close();
         }
-        return db.dialect === "pglite" ? `embedded database in ${cfg.database.data_dir}` : "PostgreSQL reachable";
+        return db.dialect === "pglite"
+          ? `embedded database in ${cfg.database.data_dir}`
+          : "PostgreSQL reachable";
       },
     },
     {
@@ -64,7 +74,9 @@ export async function runDoctor(configPath: string): Promise<number> {
       run: async () => {
         const cfg = need(config, "config");
         const client = new HomeserverClient(cfg.homeserver.url, "none");
-        const res = await client.request<{ versions: string[] }>("GET", "/_matrix/client/versions", { timeoutMs: 10_000 });
+        const res = await client.request<{ versions: string[] }>("GET", "/_matrix/client/versions", {
+          timeoutMs: 10_000,
+        });
         return `${cfg.homeserver.url} answers (spec ${res.versions.at(-1)})`;
       },
     },
@@ -76,7 +88,10 @@ export async function runDoctor(configPath: string): Promise<number> {
         const client = new HomeserverClient(cfg.homeserver.url, reg.as_token);
         const who = await client.request<{ user_id: string }>("GET", "/_matrix/client/v3/account/whoami");
         if (who.user_id !== botUserId(cfg)) {
-          throw new BridgeError("REGISTRATION_MISMATCH", `the as_token belongs to ${who.user_id}, not ${botUserId(cfg)}`);
+          throw new BridgeError(
+            "REGISTRATION_MISMATCH",
+            `the as_token belongs to ${who.user_id}, not ${botUserId(cfg)}`,
+          );
         }
         return `the homeserver knows the bridge as ${who.user_id}`;
       },

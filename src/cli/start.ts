@@ -9,13 +9,19 @@ const log = moduleLogger("cli/start");
 /** Runs the bridge until SIGTERM/SIGINT; resolves to the exit code. */
 export async function runStart(configPath: string): Promise<number> {
   const config = loadConfigFile(configPath);
-  configureLogging({ level: config.logging.level, format: config.logging.format as LoggingOptions["format"] });
+  configureLogging({
+    level: config.logging.level,
+    format: config.logging.format as LoggingOptions["format"],
+  });
   routeBridgeLibraryLogs();
   const bridge = new AgentBridge(config);
   try {
     await bridge.start();
   } catch (err) {
-    log.fatal({ err: errorMessage(err), hint: err instanceof BridgeError ? err.hint : undefined }, "Bridge failed to start");
+    log.fatal(
+      { err: errorMessage(err), hint: err instanceof BridgeError ? err.hint : undefined },
+      "Bridge failed to start",
+    );
     await bridge.stop().catch(() => undefined);
     throw err;
   }

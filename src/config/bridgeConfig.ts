@@ -7,16 +7,34 @@ const LOCALPART = /^[a-z0-9._=\-/]+$/;
 const LOCALPART_HINT = "Use lower-case letters, digits and . _ = - / only";
 
 export const homeserverSpec = {
-  url: { type: "url", required: true, doc: "Client-server API URL of the homeserver, e.g. http://127.0.0.1:8008" },
-  domain: { type: "string", required: true, doc: "The homeserver's server name, the part after ':' in user ids" },
+  url: {
+    type: "url",
+    required: true,
+    doc: "Client-server API URL of the homeserver, e.g. http://127.0.0.1:8008",
+  },
+  domain: {
+    type: "string",
+    required: true,
+    doc: "The homeserver's server name, the part after ':' in user ids",
+  },
 } satisfies SectionSpec;
 
 export const appserviceSpec = {
   id: { type: "string", default: "matrix-agent-bridge", doc: "Registration id (unique per homeserver)" },
   bind_address: { type: "string", default: "127.0.0.1", doc: "Address the bridge's HTTP server listens on" },
-  port: { type: "int", default: 9000, min: 0, max: 65535, doc: "Port the bridge listens on (0 = any free port)" },
+  port: {
+    type: "int",
+    default: 9000,
+    min: 0,
+    max: 65535,
+    doc: "Port the bridge listens on (0 = any free port)",
+  },
   url: { type: "url", default: "http://127.0.0.1:9000", doc: "URL the homeserver uses to reach the bridge" },
-  registration: { type: "string", default: "registration.yaml", doc: "Path of the registration file (holds the tokens)" },
+  registration: {
+    type: "string",
+    default: "registration.yaml",
+    doc: "Path of the registration file (holds the tokens)",
+  },
   bot_localpart: {
     type: "string",
     default: "agentbridge",
@@ -39,8 +57,17 @@ export const databaseSpec = {
     schemes: ["postgres", "postgresql"],
     doc: "postgres://user@host/db for PostgreSQL; leave empty for the embedded database",
   },
-  data_dir: { type: "string", default: "data", doc: "Directory of the embedded database (when url is empty)" },
-  event_retention_days: { type: "int", default: 7, min: 1, doc: "How long handled event ids are kept for dedupe" },
+  data_dir: {
+    type: "string",
+    default: "data",
+    doc: "Directory of the embedded database (when url is empty)",
+  },
+  event_retention_days: {
+    type: "int",
+    default: 7,
+    min: 1,
+    doc: "How long handled event ids are kept for dedupe",
+  },
 } satisfies SectionSpec;
 
 export const bridgeSpec = {
@@ -102,7 +129,11 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   const input = (raw ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(input)) {
     if (!(key in SECTIONS) && key !== "agents") {
-      throw new ConfigError(key, "unknown section", `Known sections: ${[...Object.keys(SECTIONS), "agents"].join(", ")}`);
+      throw new ConfigError(
+        key,
+        "unknown section",
+        `Known sections: ${[...Object.keys(SECTIONS), "agents"].join(", ")}`,
+      );
     }
   }
   const agents = input.agents ?? {};
@@ -135,7 +166,10 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   try {
     raw = yaml.load(text, { filename: path });
   } catch (err) {
-    throw new BridgeError("CONFIG_SYNTAX", `Config file ${path} is not valid YAML: ${(err as Error).message}`);
+    throw new BridgeError(
+      "CONFIG_SYNTAX",
+      `Config file ${path} is not valid YAML: ${(err as Error).message}`,
+    );
   }
   return parseConfig(raw, env);
 }

@@ -6,7 +6,14 @@ import { ConfigError } from "../errors";
  * name the exact key, environment overrides (`MAB_<SECTION>_<KEY>`), and defaults.
  */
 export type FieldSpec =
-  | { type: "string"; default?: string; required?: boolean; doc: string; pattern?: RegExp; patternHint?: string }
+  | {
+      type: "string";
+      default?: string;
+      required?: boolean;
+      doc: string;
+      pattern?: RegExp;
+      patternHint?: string;
+    }
   | { type: "url"; default?: string; required?: boolean; doc: string; schemes?: string[] }
   | { type: "int"; default?: number; required?: boolean; doc: string; min?: number; max?: number }
   | { type: "bool"; default?: boolean; required?: boolean; doc: string }
@@ -56,7 +63,11 @@ function coerce(key: string, spec: FieldSpec, raw: unknown, fromEnv: boolean): u
         try {
           url = new URL(value);
         } catch {
-          throw new ConfigError(key, `"${value}" is not a URL`, "Write it in full, e.g. http://127.0.0.1:8008");
+          throw new ConfigError(
+            key,
+            `"${value}" is not a URL`,
+            "Write it in full, e.g. http://127.0.0.1:8008",
+          );
         }
         const schemes = spec.schemes ?? ["http", "https"];
         if (!schemes.includes(url.protocol.replace(/:$/, ""))) {
@@ -99,7 +110,10 @@ function coerce(key: string, spec: FieldSpec, raw: unknown, fromEnv: boolean): u
 
 /** The environment variable that overrides `path` (e.g. ["database", "url"] → MAB_DATABASE_URL). */
 export function envName(path: readonly string[]): string {
-  return ["MAB", ...path].join("_").toUpperCase().replace(/[^A-Z0-9_]/g, "_");
+  return ["MAB", ...path]
+    .join("_")
+    .toUpperCase()
+    .replace(/[^A-Z0-9_]/g, "_");
 }
 
 /**

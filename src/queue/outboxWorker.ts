@@ -128,12 +128,18 @@ export class OutboxWorker {
       } catch (err) {
         const outcome = classifySendError(err, row.attempts, this.opts.backoff);
         if (outcome.kind === "park") {
-          log.warn({ roomId, outboxId: row.id, reason: outcome.reason }, "Outbound message parked: will not retry");
+          log.warn(
+            { roomId, outboxId: row.id, reason: outcome.reason },
+            "Outbound message parked: will not retry",
+          );
           await this.outbox.markFailed(row.id, outcome.reason);
           this.observer.parked?.(row, outcome.reason);
           continue; // the next message of the room may still go through
         }
-        log.info({ roomId, outboxId: row.id, reason: outcome.reason, delayMs: outcome.delayMs }, "Send failed; will retry");
+        log.info(
+          { roomId, outboxId: row.id, reason: outcome.reason, delayMs: outcome.delayMs },
+          "Send failed; will retry",
+        );
         await this.outbox.markRetry(row.id, outcome.reason, new Date(Date.now() + outcome.delayMs));
         this.observer.retried?.(row, outcome.reason, outcome.delayMs);
         return; // head-of-line: later rows of this room wait, other rooms go on
@@ -145,6 +151,13 @@ export class OutboxWorker {
     if (row.stateKey !== undefined && row.stateKey !== null) {
       return this.client.sendState(row.roomId, row.type, row.stateKey, row.content, row.sender);
     }
-    return this.client.sendEvent(row.roomId, row.type, row.id, row.content, row.sender, this.opts.deviceFor?.(row.sender));
+    return this.client.sendEvent(
+      row.roomId,
+      row.type,
+      row.id,
+      row.content,
+      row.sender,
+      this.opts.deviceFor?.(row.sender),
+    );
   }
 }

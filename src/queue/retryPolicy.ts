@@ -2,8 +2,7 @@ import { MatrixHttpError } from "../appservice/homeserverClient";
 import { HomeserverError } from "../errors";
 
 export type SendOutcome =
-  | { kind: "retry"; delayMs: number; reason: string }
-  | { kind: "park"; reason: string };
+  { kind: "retry"; delayMs: number; reason: string } | { kind: "park"; reason: string };
 
 export interface BackoffOptions {
   baseMs: number;
@@ -11,7 +10,11 @@ export interface BackoffOptions {
 }
 
 /** Capped exponential backoff with full jitter ("attempt" counts from 0). */
-export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  opts: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
@@ -36,5 +39,9 @@ export function classifySendError(err: unknown, attempt: number, opts: BackoffOp
     return { kind: "retry", delayMs: backoffDelay(attempt, opts), reason: err.message };
   }
   // Unknown errors are bugs on our side; retrying a few times is harmless, parking hides them.
-  return { kind: "retry", delayMs: backoffDelay(attempt, opts), reason: String((err as Error)?.message ?? err) };
+  return {
+    kind: "retry",
+    delayMs: backoffDelay(attempt, opts),
+    reason: String((err as Error)?.message ?? err),
+  };
 }

@@ -45,7 +45,7 @@ async function openPostgres(url: string): Promise<Database> {
     connection: { connectionString: url, connectionTimeoutMillis: 10_000 },
     pool: { min: 0, max: 10 },
     acquireConnectionTimeout: 30_000,
-    log: knexLog(),
+    log: knexLog((m) => scrub(m, url)),
   });
   const started = Date.now();
   try {
@@ -90,7 +90,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       dialect: "postgres",
       // An empty connection object makes knex-pglite create an in-memory PGlite.
       connection: inMemory ? {} : { filename: where },
-      log: knexLog(),
+      log: knexLog((m) => m),
     });
     await knex.raw("select 1");
   } catch (err) {
@@ -119,12 +119,16 @@ function wrap(knex: Knex, dialect: Dialect): Database {
 }
 
 /** Routes knex's own warnings (pool, migrations) to our logger instead of the console. */
-function knexLog(): Knex.Logger {
+function knexLog(clean: (message: string) => string): Knex.Logger {
+  const text = (message: unknown): string =>
+    clean(
+      typeof message === "string" ? message : message instanceof Error ? message.message : String(message),
+    );
   return {
-    warn: (message: unknown) => log.warn({ knex: message }, "knex warning"),
-    error: (message: unknown) => log.error({ knex: message }, "knex error"),
+    warn: (message: unknown) => log.warn({ knex: text(message) }, "knex warning"),
+    error: (message: unknown) => log.error({ knex: text(message) }, "knex error"),
     deprecate: (method: string, alternative: string) => log.warn({ method, alternative }, "knex deprecation"),
-    debug: (message: unknown) => log.debug({ knex: message }, "knex debug"),
+    debug: (message: unknown) => log.debug({ knex: text(message) }, "knex debug"),
   };
 }
 
@@ -171,6 +175,7 @@ export function affectedRows(result: unknown): number {
 
 // PostgreSQL text and jsonb cannot hold U+0000 or unpaired UTF-16 surrogates, and Matrix events
 // are user-controlled: one such character must not make a whole batch fail forever.
+// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const UNSTORABLE_ESCAPE = /\\u(0000|d[89a-f])/i;
 

@@ -42,9 +42,18 @@ interface EventRow {
   handled_at: Date | string | null;
 }
 
+interface ClaimRow {
+  event_id: string;
+  room_id: string | null;
+  event_type: string | null;
+  sender: string | null;
+  payload: string;
+  seq?: number;
+}
+
 /** Rows per INSERT. Far below PostgreSQL's 65535 bind parameters (5 per row). */
 const CLAIM_CHUNK = 1000;
-/** Overlapping batches claimed concurrently in different orders can deadlock; PostgreSQL aborts one. */
+/** Retries of a claim that PostgreSQL aborted as a deadlock victim. */
 const DEADLOCK_RETRIES = 5;
 const MAX_ERROR_LENGTH = 4000;
 
@@ -85,7 +94,7 @@ export class Inbox {
    * up to 1000 events is a single INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING event_id.
    */
   async claim(events: InboundEvent[]): Promise<string[]> {
-    const rows = new Map<string, Record<string, unknown>>();
+    const rows = new Map<string, ClaimRow>();
     for (const event of events) {
       if (typeof event?.event_id !== "string" || event.event_id === "") {
         throw new BridgeError("INVALID_EVENT", "Cannot claim an event without an event_id");
@@ -108,7 +117,20 @@ export class Inbox {
     return [...rows.keys()].filter((id) => claimed.has(id));
   }
 
-  private async insertChunk(rows: Record<string, unknown>[]): Promise<string[]> {
+  /**
+   * Inserts one chunk. Concurrent multi-row INSERT … ON CONFLICT statements over overlapping ids
+   * deadlock when they insert the ids in different orders, so rows are inserted sorted by
+   * event_id; their seq numbers are drawn from the sequence first, in input order, so that
+   * `unhandled()` still replays a batch in the order it arrived.
+   */
+  private async insertChunk(chunk: ClaimRow[]): Promise<string[]> {
+    let rows = chunk;
+    if (rows.length > 1) {
+      const seqs = await this.allocateSeqs(rows.length);
+      rows = rows
+        .map((row, i) => ({ ...row, seq: seqs[i] }))
+        .sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         const result = (await this.knex("inbound_events")
@@ -118,12 +140,22 @@ export class Inbox {
           .returning("event_id")) as { event_id: string }[];
         return result.map((r) => r.event_id);
       } catch (err) {
-        // The statement was rolled back as a whole, so retrying cannot claim anything twice.
+        // Should not happen given the ordering; the statement was rolled back as a whole, so
+        // retrying cannot claim anything twice.
         if (!isDeadlock(err) || attempt >= DEADLOCK_RETRIES) throw err;
-        log.debug({ attempt, rows: rows.length }, "deadlock while claiming events; retrying");
+        log.warn({ attempt, rows: rows.length }, "deadlock while claiming events; retrying");
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
+  }
+
+  /** `n` fresh values of inbound_events.seq, ascending. */
+  private async allocateSeqs(n: number): Promise<number[]> {
+    const result = await this.knex.raw<{ rows: { seq: string | number }[] }>(
+      "SELECT nextval(pg_get_serial_sequence('inbound_events', 'seq')) AS seq FROM generate_series(1, ?::int)",
+      [n],
+    );
+    return result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
   }
 
   /** Marks a claimed event as handled. Pass the transaction that applied the event's effects. */

@@ -111,7 +111,10 @@ export async function migrate(db: Database, extra: MigrationSet[] = []): Promise
   const recorded = (await db.knex(MIGRATION_TABLE).select("name").orderBy("id")) as { name: string }[];
   const unknown = recorded.map((r) => r.name).filter((n) => !known.has(n));
   if (unknown.length > 0) {
-    log.warn({ unknown }, "database has migrations this bridge does not know (removed plugin or newer version?)");
+    log.warn(
+      { unknown },
+      "database has migrations this bridge does not know (removed plugin or newer version?)",
+    );
   }
   if (applied.length > 0) {
     log.info({ applied, ms: Date.now() - started }, `applied ${applied.length} database migration(s)`);

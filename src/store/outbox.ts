@@ -188,7 +188,10 @@ export class Outbox {
 
   /** Age in seconds of the oldest pending message at `now`, 0 when nothing is pending. */
   async oldestPendingAgeSeconds(now: Date = new Date()): Promise<number> {
-    const row = (await this.knex("outbox").where({ status: "pending" }).min({ oldest: "created_at" }).first()) as {
+    const row = (await this.knex("outbox")
+      .where({ status: "pending" })
+      .min({ oldest: "created_at" })
+      .first()) as {
       oldest: Date | string | null;
     };
     if (!row?.oldest) return 0;

@@ -39,8 +39,7 @@ export class ProfileStore {
 
   async get(userId: string): Promise<AgentProfile | null> {
     const row = (await this.knex<ProfileRow>("agent_profiles").where({ user_id: userId }).first()) as
-      | ProfileRow
-      | undefined;
+      ProfileRow | undefined;
     return row ? toProfile(row) : null;
   }
 

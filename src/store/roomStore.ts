@@ -41,8 +41,7 @@ export class RoomStore {
 
   async byRoomId(roomId: string): Promise<{ key: string; kind: string; owner: string | null } | null> {
     const row = (await this.knex<RoomRow>("bridge_rooms").where({ room_id: roomId }).first()) as
-      | RoomRow
-      | undefined;
+      RoomRow | undefined;
     return row ? { key: row.key, kind: row.kind, owner: row.owner } : null;
   }
 

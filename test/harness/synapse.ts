@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { promises as fsp, closeSync, openSync, readFileSync } from "node:fs";
+import { promises as fsp, closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -49,6 +49,8 @@ const STOP_GRACE_MS = 10_000;
 /* ---------------- child tracking ---------------- */
 
 const children = new Set<ChildProcess>();
+/** Temp dirs of handles not yet stopped: removed on 'exit' (unless MAB_KEEP_SYNAPSE=1). */
+const liveDirs = new Set<string>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -62,6 +64,14 @@ function installExitHook(): void {
         // already gone
       }
     }
+    if (process.env.MAB_KEEP_SYNAPSE === "1") return;
+    for (const dir of liveDirs) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // best effort
+      }
+    }
   });
 }
 
@@ -69,7 +79,7 @@ function installExitHook(): void {
  * Runs the rest of argv with the same Python after PR_SET_PDEATHSIG(SIGKILL), so the process dies
  * with its parent. Best effort outside Linux. Exits at once if the parent is already gone.
  */
-const LAUNCHER = [
+export const PARENT_DEATH_LAUNCHER = [
   "import ctypes, os, signal, sys",
   "try:",
   "    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)",
@@ -81,11 +91,16 @@ const LAUNCHER = [
 ].join("\n");
 
 /** Spawns `python <args>` through the parent-death launcher, stdout+stderr appended to logFile. */
-export function spawnTiedToParent(python: string, args: string[], logFile: string, cwd: string): ChildProcess {
+export function spawnTiedToParent(
+  python: string,
+  args: string[],
+  logFile: string,
+  cwd: string,
+): ChildProcess {
   installExitHook();
   const fd = openSync(logFile, "a");
   try {
-    const child = spawn(python, ["-c", LAUNCHER, String(process.pid), ...args], {
+    const child = spawn(python, ["-c", PARENT_DEATH_LAUNCHER, String(process.pid), ...args], {
       cwd,
       stdio: ["ignore", fd, fd],
       env: { ...process.env, PYTHONUNBUFFERED: "1" },
@@ -119,7 +134,11 @@ function tailLines(text: string, n: number): string {
   return text.trimEnd().split("\n").slice(-n).join("\n");
 }
 
-function runToEnd(cmd: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+function runToEnd(
+  cmd: string,
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     let output = "";
     const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
@@ -207,6 +226,8 @@ export async function startSynapse(opts: StartSynapseOptions = {}): Promise<Syna
   const { python } = await ensureSynapse();
   const serverName = opts.serverName ?? "localhost";
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "mab-synapse-"));
+  installExitHook();
+  liveDirs.add(dir);
   const dataDir = path.join(dir, "data");
   const logFile = path.join(dir, "synapse.log");
   await fsp.mkdir(dataDir);
@@ -271,6 +292,7 @@ export async function startSynapse(opts: StartSynapseOptions = {}): Promise<Syna
     await handle.launch();
     return handle;
   } catch (err) {
+    liveDirs.delete(dir);
     if (process.env.MAB_KEEP_SYNAPSE !== "1") await fsp.rm(dir, { recursive: true, force: true });
     throw err;
   }
@@ -371,6 +393,7 @@ class Synapse implements SynapseHandle {
     if (this.removed) return;
     this.removed = true;
     this.finalLogs = this.logs();
+    liveDirs.delete(this.dir);
     if (process.env.MAB_KEEP_SYNAPSE === "1") {
       process.stdout.write(`[e2e] MAB_KEEP_SYNAPSE=1: kept Synapse dir ${this.dir}\n`);
     } else {
@@ -393,7 +416,9 @@ class Synapse implements SynapseHandle {
     const nonceRes = await fetch(url);
     const nonceBody = (await nonceRes.json()) as { nonce?: string };
     if (!nonceRes.ok || !nonceBody.nonce) {
-      throw new Error(`registerUser(${username}): GET nonce failed: ${nonceRes.status} ${JSON.stringify(nonceBody)}`);
+      throw new Error(
+        `registerUser(${username}): GET nonce failed: ${nonceRes.status} ${JSON.stringify(nonceBody)}`,
+      );
     }
     const mac = createHmac("sha1", this.registrationSharedSecret)
       .update(nonceBody.nonce)

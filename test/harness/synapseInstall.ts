@@ -134,7 +134,14 @@ async function install(venv: string, logFile: string): Promise<void> {
   const py = path.join(venv, "bin", "python");
   const pip = await run(
     py,
-    ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", `matrix-synapse==${SYNAPSE_VERSION}`],
+    [
+      "-m",
+      "pip",
+      "install",
+      "--disable-pip-version-check",
+      "--no-input",
+      `matrix-synapse==${SYNAPSE_VERSION}`,
+    ],
     logFile,
   );
   if (pip.code !== 0) {

@@ -1,11 +1,18 @@
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BridgeError } from "../../src/errors";
-import { affectedRows, maskUrl, openDatabase, storableText, toJsonb, type Database } from "../../src/store/database";
+import {
+  affectedRows,
+  maskUrl,
+  openDatabase,
+  storableText,
+  toJsonb,
+  type Database,
+} from "../../src/store/database";
 import { migrate } from "../../src/store/migrations";
 import { RoomStore } from "../../src/store/roomStore";
 import { Inbox } from "../../src/store/inbox";
-import { backendCases, closeTestDatabase, openMigrated, tempDataDir } from "./databases";
+import { backendCases, closeTestDatabase, openMigrated, pgServerUrl, tempDataDir } from "./databases";
 
 describe.each(backendCases())("database on %s", (name, backend) => {
   let db: Database;
@@ -24,7 +31,11 @@ describe.each(backendCases())("database on %s", (name, backend) => {
 
   it("stores text and json with NUL characters and lone surrogates", async () => {
     const inbox = new Inbox(db.knex);
-    const event = { event_id: "$nul", type: "m.room.message\u0000", content: { body: "a\u0000b\uD800c", "k\u0000": [1] } };
+    const event = {
+      event_id: "$nul",
+      type: "m.room.message\u0000",
+      content: { body: "a\u0000b\uD800c", "k\u0000": [1] },
+    };
     expect(await inbox.claim([event])).toEqual(["$nul"]);
     const stored = await inbox.get("$nul");
     expect(stored?.type).toBe("m.room.message\uFFFD");
@@ -34,7 +45,10 @@ describe.each(backendCases())("database on %s", (name, backend) => {
   it("keeps json arrays as json (not PostgreSQL arrays)", async () => {
     const inbox = new Inbox(db.knex);
     await inbox.claim([{ event_id: "$arr", content: { list: [1, "two", { three: 3 }] } }]);
-    expect((await inbox.get("$arr"))?.payload).toEqual({ event_id: "$arr", content: { list: [1, "two", { three: 3 }] } });
+    expect((await inbox.get("$arr"))?.payload).toEqual({
+      event_id: "$arr",
+      content: { list: [1, "two", { three: 3 }] },
+    });
   });
 });
 
@@ -60,7 +74,9 @@ describe("file-backed embedded database", () => {
           kind: "space",
           owner: null,
         });
-        expect(await new Inbox(db.knex).claim([{ event_id: "$persisted" }, { event_id: "$new" }])).toEqual(["$new"]);
+        expect(await new Inbox(db.knex).claim([{ event_id: "$persisted" }, { event_id: "$new" }])).toEqual([
+          "$new",
+        ]);
       } finally {
         await db.close();
       }
@@ -98,10 +114,9 @@ describe("PostgreSQL connection errors", () => {
   });
 
   it("fails on a database that does not exist, naming it", async () => {
-    const err = await openDatabase({
-      url: "postgres://postgres@127.0.0.1:5432/mab_does_not_exist_x",
-      data_dir: "unused",
-    }).catch((e: unknown) => e);
+    const url = new URL(pgServerUrl());
+    url.pathname = "/mab_does_not_exist_x";
+    const err = await openDatabase({ url: url.toString(), data_dir: "unused" }).catch((e: unknown) => e);
     expect((err as BridgeError).code).toBe("DATABASE_UNAVAILABLE");
     expect((err as BridgeError).message).toContain("mab_does_not_exist_x");
   });

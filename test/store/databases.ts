@@ -50,7 +50,10 @@ function masked(url: string): string {
 
 async function adminClient(): Promise<Client> {
   const server = pgServerUrl();
-  const client = new Client({ connectionString: databaseUrl(server, "postgres"), connectionTimeoutMillis: 5000 });
+  const client = new Client({
+    connectionString: databaseUrl(server, "postgres"),
+    connectionTimeoutMillis: 5000,
+  });
   try {
     await client.connect();
   } catch (err) {

@@ -4,7 +4,14 @@ import { resolveAgents } from "../../src/agents/agentConfig";
 import type { AgentDefinition, MatrixEvent } from "../../src/agents/types";
 
 const def = (id: string, command: string): AgentDefinition => ({
-  manifest: { id, displayName: id[0].toUpperCase() + id.slice(1), command, summary: "s", help: "h", enabledByDefault: true },
+  manifest: {
+    id,
+    displayName: id[0].toUpperCase() + id.slice(1),
+    command,
+    summary: "s",
+    help: "h",
+    enabledByDefault: true,
+  },
   create: () => ({ manifest: def(id, command).manifest, onCommand: async () => undefined }),
 });
 const config = parseConfig({ homeserver: { url: "http://h", domain: "example.org" } }, {});
@@ -31,7 +38,10 @@ describe("command routing", () => {
       args: "in 10 minutes stretch",
       isDirect: true,
     });
-    expect(await routeMessage(msg("!remind list"), agents, room)).toMatchObject({ args: "list", isDirect: true });
+    expect(await routeMessage(msg("!remind list"), agents, room)).toMatchObject({
+      args: "list",
+      isDirect: true,
+    });
   });
 
   it("routes group messages by command word only to agents in the room", async () => {
@@ -40,7 +50,9 @@ describe("command routing", () => {
       args: "wifi",
       isDirect: false,
     });
-    expect(await routeMessage(msg("!FAQ wifi"), agents, everyoneJoined)).toMatchObject({ agent: { id: "faq" } });
+    expect(await routeMessage(msg("!FAQ wifi"), agents, everyoneJoined)).toMatchObject({
+      agent: { id: "faq" },
+    });
     expect(await routeMessage(msg("!faq wifi"), agents, nobodyJoined)).toEqual({ kind: "none" });
     expect(await routeMessage(msg("!unknown x"), agents, everyoneJoined)).toEqual({ kind: "none" });
     expect(await routeMessage(msg("just chatting"), agents, everyoneJoined)).toEqual({ kind: "none" });
@@ -53,7 +65,10 @@ describe("command routing", () => {
 
   it("routes mentions by m.mentions or by name prefix", async () => {
     const byPill = msg("Reminders: list", { "m.mentions": { user_ids: ["@_agent_reminders:example.org"] } });
-    expect(await routeMessage(byPill, agents, everyoneJoined)).toMatchObject({ agent: { id: "reminders" }, args: "list" });
+    expect(await routeMessage(byPill, agents, everyoneJoined)).toMatchObject({
+      agent: { id: "reminders" },
+      args: "list",
+    });
     expect(await routeMessage(msg("@_agent_faq:example.org wifi"), agents, everyoneJoined)).toMatchObject({
       agent: { id: "faq" },
       args: "wifi",

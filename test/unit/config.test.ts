@@ -19,7 +19,11 @@ function errorOf(fn: () => unknown): ConfigError {
 describe("config", () => {
   it("fills defaults for every section", () => {
     const config = parseConfig(minimal, {});
-    expect(config.appservice).toMatchObject({ id: "matrix-agent-bridge", port: 9000, user_prefix: "_agent_" });
+    expect(config.appservice).toMatchObject({
+      id: "matrix-agent-bridge",
+      port: 9000,
+      user_prefix: "_agent_",
+    });
     expect(config.database.url).toBeUndefined();
     expect(config.database.data_dir).toBe("data");
     expect(config.bridge.invite_allow).toEqual([]);
@@ -81,7 +85,9 @@ describe("config", () => {
     const bad = parseConfig({ ...minimal, agents: { ecko: {} } }, {});
     expect(errorOf(() => resolveAgents(bad, AGENT_DEFINITIONS, {})).key).toBe("agents.ecko");
     const wrongAvatar = parseConfig({ ...minimal, agents: { echo: { avatar_url: "http://x/y.png" } } }, {});
-    expect(errorOf(() => resolveAgents(wrongAvatar, AGENT_DEFINITIONS, {})).key).toBe("agents.echo.avatar_url");
+    expect(errorOf(() => resolveAgents(wrongAvatar, AGENT_DEFINITIONS, {})).key).toBe(
+      "agents.echo.avatar_url",
+    );
   });
 
   it("disables an agent from the environment", () => {

@@ -38,9 +38,13 @@ describe("retry policy", () => {
     });
   });
   it("retries 5xx and network errors, parks other 4xx", () => {
-    expect(classifySendError(new MatrixHttpError(502, "M_UNKNOWN", "bad gateway"), 1, opts).kind).toBe("retry");
+    expect(classifySendError(new MatrixHttpError(502, "M_UNKNOWN", "bad gateway"), 1, opts).kind).toBe(
+      "retry",
+    );
     expect(classifySendError(new HomeserverError("ECONNREFUSED"), 1, opts).kind).toBe("retry");
-    expect(classifySendError(new MatrixHttpError(403, "M_FORBIDDEN", "not in room"), 0, opts).kind).toBe("park");
+    expect(classifySendError(new MatrixHttpError(403, "M_FORBIDDEN", "not in room"), 0, opts).kind).toBe(
+      "park",
+    );
     expect(classifySendError(new MatrixHttpError(404, "M_NOT_FOUND", "no room"), 0, opts).kind).toBe("park");
   });
   it("backs off exponentially, capped, with jitter", () => {

@@ -24,10 +24,19 @@ describe("registration", () => {
     const [users] = a.namespaces.users!;
     expect(users.exclusive).toBe(true);
     const re = new RegExp(`^${users.regex}$`);
-    for (const id of ["@_agent_reminders:example.org", "@_agent_faq:example.org", "@_agent_timer:example.org"]) {
+    for (const id of [
+      "@_agent_reminders:example.org",
+      "@_agent_faq:example.org",
+      "@_agent_timer:example.org",
+    ]) {
       expect(re.test(id)).toBe(true);
     }
-    for (const id of ["@agentbridge:example.org", "@_agent_faq:example.org.evil", "@alice:example.org", "@x_agent_faq:example.org"]) {
+    for (const id of [
+      "@agentbridge:example.org",
+      "@_agent_faq:example.org.evil",
+      "@alice:example.org",
+      "@x_agent_faq:example.org",
+    ]) {
       expect(re.test(id)).toBe(false);
     }
   });
@@ -45,7 +54,10 @@ describe("registration", () => {
   it("lists every mismatch with the config", () => {
     const reg = buildRegistration(config);
     const other = parseConfig(
-      { homeserver: { url: "http://h", domain: "other.org" }, appservice: { id: "x", url: "http://1.2.3.4:1" } },
+      {
+        homeserver: { url: "http://h", domain: "other.org" },
+        appservice: { id: "x", url: "http://1.2.3.4:1" },
+      },
       {},
     );
     const problems = registrationProblems(other, { ...reg, rate_limited: true }, ["@_agent_echo:other.org"]);
@@ -57,7 +69,10 @@ describe("registration", () => {
 
   it("explains a missing file", () => {
     expect(() => readRegistration("/nonexistent/registration.yaml")).toThrow(
-      expect.objectContaining({ code: "REGISTRATION_MISSING", hint: expect.stringMatching(/generate-registration/) }),
+      expect.objectContaining({
+        code: "REGISTRATION_MISSING",
+        hint: expect.stringMatching(/generate-registration/),
+      }),
     );
   });
 });

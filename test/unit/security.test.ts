@@ -24,7 +24,9 @@ describe("hs_token check", () => {
       expect((await fetch(base)).status).toBe(401);
       expect((await fetch(base, { headers: { Authorization: "Bearer wrong" } })).status).toBe(403);
       expect((await fetch(`${base}?access_token=wrong`)).status).toBe(403);
-      expect((await fetch(base, { headers: { Authorization: "Bearer s3cret-token-value" } })).status).toBe(200);
+      expect((await fetch(base, { headers: { Authorization: "Bearer s3cret-token-value" } })).status).toBe(
+        200,
+      );
       expect((await fetch(`${base}?access_token=s3cret-token-value`)).status).toBe(200);
     } finally {
       server.close();
