@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import * as m001 from "./001_core";
+import * as m002 from "./002_scheduler";
 
 /** A core schema migration. Names are recorded as `core/<name>` in the migration table; never rename one. */
 export interface CoreMigration {
@@ -12,4 +13,7 @@ export interface CoreMigration {
  * The core migrations, in the order they run. Static imports (not a directory scan) so the list is
  * the same under ts-jest, ts-node and the compiled dist/ build. Append new ones at the end.
  */
-export const coreMigrations: readonly CoreMigration[] = [{ name: "001_core", up: m001.up, down: m001.down }];
+export const coreMigrations: readonly CoreMigration[] = [
+  { name: "001_core", up: m001.up, down: m001.down },
+  { name: "002_scheduler", up: m002.up, down: m002.down },
+];

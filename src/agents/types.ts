@@ -47,29 +47,95 @@ export interface OutgoingMessage {
   mentionRoom?: boolean;
 }
 
+/** Facts about rooms and users that agents need for permission checks. */
+export interface RoomFacts {
+  /** The user's power level in the room (room creators in v12 rooms count as Infinity). */
+  powerLevel(roomId: string, userId: string): Promise<number>;
+  /** The power level the room requires for an action, e.g. notifications.room for @room. */
+  requiredLevel(roomId: string, what: "room_mention" | "state_default" | "events_default"): Promise<number>;
+  /** Bridge admins from bridge.admins. */
+  isBridgeAdmin(userId: string): boolean;
+}
+
+/** Scheduling for time-based agents; every call joins the current event's transaction. */
+export interface AgentSchedule {
+  /** Fires onDue(payload) at dueAt (late, with lateMs set, if the bridge was down). Returns the item id. */
+  at(dueAt: Date, payload: Record<string, unknown>): Promise<string>;
+  cancel(itemId: string): Promise<boolean>;
+  reschedule(itemId: string, dueAt: Date): Promise<boolean>;
+}
+
 /**
  * Everything an agent can touch while handling one event. `db` *is* the event's database
  * transaction: the agent's own writes, the outbox rows from reply()/send(), and the mark
  * that the event was handled all commit together, or not at all.
  */
-export interface CommandContext<C = Record<string, unknown>> {
+export interface EventContext<C = Record<string, unknown>> {
   event: MatrixEvent;
   roomId: string;
   sender: string;
-  /** True when the room is a DM between the sender and this agent. */
-  isDirect: boolean;
-  /** The text after the command word (or the whole body in a DM), trimmed. */
-  args: string;
   /** This agent's user id. */
   agentUserId: string;
   config: C;
   db: Knex.Transaction;
   log: Logger;
   now: Date;
+  rooms: RoomFacts;
+  schedule: AgentSchedule;
   /** Reply to the triggering event (m.notice in reply to it). Returns the outbox id. */
   reply(message: string | OutgoingMessage): Promise<string>;
-  /** Send a message into any room as this agent. */
+  /** Send a message into any room as this agent. Returns the outbox id. */
   send(roomId: string, message: string | OutgoingMessage): Promise<string>;
+  /** React to an event as this agent. */
+  react(roomId: string, eventId: string, key: string): Promise<string>;
+  /** The Matrix event id an earlier reply/send got, once delivered (null while pending). */
+  sentEventId(outboxId: string): Promise<string | null>;
+}
+
+export interface CommandContext<C = Record<string, unknown>> extends EventContext<C> {
+  /** True when the room is a DM between the sender and this agent. */
+  isDirect: boolean;
+  /** The text after the command word (or the whole body in a DM), trimmed. */
+  args: string;
+  /** The event this message replies to, if any (e.g. "cancel" in reply to a confirmation). */
+  inReplyTo?: string;
+}
+
+export interface ReactionContext<C = Record<string, unknown>> extends EventContext<C> {
+  /** The event reacted to. */
+  targetEventId: string;
+  key: string;
+}
+
+export interface RedactionContext<C = Record<string, unknown>> extends EventContext<C> {
+  /** The id of the redacted event (e.g. a reaction being removed). */
+  redacts: string;
+}
+
+export interface RoomUpgradeContext<C = Record<string, unknown>> extends EventContext<C> {
+  oldRoomId: string;
+  newRoomId: string;
+}
+
+/** A scheduled item falling due. Send with `send`; the item is done unless `repeatAt` is called. */
+export interface DueContext<C = Record<string, unknown>> {
+  itemId: string;
+  payload: Record<string, unknown>;
+  dueAt: Date;
+  /** How late the firing is (large after downtime; say so to the user). */
+  lateMs: number;
+  /** How many times this item has fired before. */
+  firedCount: number;
+  agentUserId: string;
+  config: C;
+  db: Knex.Transaction;
+  log: Logger;
+  now: Date;
+  rooms: RoomFacts;
+  schedule: AgentSchedule;
+  send(roomId: string, message: string | OutgoingMessage): Promise<string>;
+  /** Keep the item and fire it again at this time (recurrence). */
+  repeatAt(dueAt: Date, payload?: Record<string, unknown>): void;
 }
 
 export interface AgentServices {
@@ -86,6 +152,14 @@ export interface Agent<C = Record<string, unknown>> {
   stop?(): Promise<void>;
   /** A message addressed to this agent (DM, command word, or mention). */
   onCommand(ctx: CommandContext<C>): Promise<void>;
+  /** A reaction in a room this agent is in (check targetEventId against your own messages). */
+  onReaction?(ctx: ReactionContext<C>): Promise<void>;
+  /** A redaction in a room this agent is in (e.g. a reaction taken back). */
+  onRedaction?(ctx: RedactionContext<C>): Promise<void>;
+  /** The room was upgraded (tombstone): move the agent's data to the new room. */
+  onRoomUpgrade?(ctx: RoomUpgradeContext<C>): Promise<void>;
+  /** One of this agent's scheduled items fell due. */
+  onDue?(ctx: DueContext<C>): Promise<void>;
 }
 
 /** How the registry holds agents: a manifest and a factory, so disabled agents cost nothing. */

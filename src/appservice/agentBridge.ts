@@ -7,6 +7,8 @@ import { migrate } from "../store/migrations";
 import { Inbox } from "../store/inbox";
 import { Outbox } from "../store/outbox";
 import { RoomStore } from "../store/roomStore";
+import { ScheduleStore } from "../store/scheduleStore";
+import { SchedulerDispatcher } from "../scheduler/dispatcher";
 import { AGENT_DEFINITIONS } from "../agents/registry";
 import { resolveAgents, type ResolvedAgent } from "../agents/agentConfig";
 import type { AgentDefinition } from "../agents/types";
@@ -26,6 +28,7 @@ import { EventDispatcher } from "./eventDispatcher";
 import { EventPipeline } from "./eventPipeline";
 import { reportEncryptionSupport } from "./encryptionSupport";
 import { pingHomeserver } from "./ping";
+import { PowerLevelFacts } from "./roomFacts";
 
 const log = moduleLogger("appservice/bridge");
 
@@ -51,6 +54,7 @@ export class AgentBridge {
   private worker?: OutboxWorker;
   private pipeline?: EventPipeline;
   private host?: AgentHost;
+  private scheduler?: SchedulerDispatcher;
   private client: HomeserverClient;
   private intents?: IntentProvider;
   private bridgeLib?: Bridge;
@@ -110,7 +114,21 @@ export class AgentBridge {
     this.intents = intents;
     const outbox = new Outbox(knex);
     const inbox = new Inbox(knex);
-    const host = new AgentHost(this.agents, outbox, {
+    const schedules = new ScheduleStore(knex);
+    const membership = new MembershipCache(this.client);
+    const agentIds = new Set(this.agents.map((a) => a.userId));
+    const facts = new PowerLevelFacts(
+      this.client,
+      // Read room state as one of our users that is in the room.
+      async (roomId) => {
+        for (const userId of [...agentIds, botUserId(this.config)]) {
+          if (await membership.isJoined(roomId, userId).catch(() => false)) return userId;
+        }
+        return undefined;
+      },
+      this.config.bridge.admins,
+    );
+    const host = new AgentHost(this.agents, outbox, schedules, facts, {
       commandsPerMinute: this.config.bridge.command_rate_per_minute,
       domain: this.config.homeserver.domain,
       admins: this.config.bridge.admins,
@@ -125,7 +143,8 @@ export class AgentBridge {
     const dispatcher = new EventDispatcher({
       host,
       intents,
-      membership: new MembershipCache(this.client),
+      membership,
+      facts,
       dms: this.dms,
       allowList: new InviteAllowList(this.config.bridge.invite_allow, this.config.homeserver.domain),
     });
@@ -140,7 +159,11 @@ export class AgentBridge {
       },
     );
     const worker = this.worker;
-    this.pipeline = new EventPipeline(knex, inbox, dispatcher.handle, () => worker.kick(), {
+    const afterCommit = () => {
+      worker.kick();
+      this.scheduler?.kick();
+    };
+    this.pipeline = new EventPipeline(knex, inbox, dispatcher.handle, afterCommit, {
       received: (count, claimed) => {
         this.metrics.eventsReceived.inc(count);
         this.metrics.eventsDeduplicated.inc(count - claimed);
@@ -162,8 +185,16 @@ export class AgentBridge {
       ...this.agents.map((a) => ({ userId: a.userId, displayName: a.displayName, avatarUrl: a.avatarUrl })),
     ]);
     await host.startAll(knex);
+    this.scheduler = new SchedulerDispatcher(
+      knex,
+      schedules,
+      host.scheduledAgentIds(),
+      (item, trx) => host.runDue(trx, item),
+      () => worker.kick(),
+    );
     this.spaceId = await this.spaces.ensureBridgeSpace(this.agents);
     this.worker.start();
+    this.scheduler.start();
     this.ready = true;
     await this.pipeline.recover();
     log.info(
@@ -177,6 +208,7 @@ export class AgentBridge {
     this.ready = false;
     this.http?.startDraining();
     await this.pipeline?.idle();
+    await this.scheduler?.stop();
     await this.worker?.stop(this.opts.shutdownGraceMs ?? 10_000);
     await this.host?.stopAll();
     await this.http?.close();

@@ -3,8 +3,18 @@ import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
 import { UserInputError, errorMessage } from "../errors";
 import type { Outbox } from "../store/outbox";
+import type { ScheduleStore, ScheduledItem } from "../store/scheduleStore";
 import type { ResolvedAgent } from "../agents/agentConfig";
-import type { Agent, AgentServices, CommandContext, MatrixEvent, OutgoingMessage } from "../agents/types";
+import type {
+  Agent,
+  AgentSchedule,
+  AgentServices,
+  DueContext,
+  EventContext,
+  MatrixEvent,
+  OutgoingMessage,
+  RoomFacts,
+} from "../agents/types";
 import { messageContent } from "../queue/renderMessage";
 import { RateLimiter } from "./rateLimiter";
 
@@ -16,8 +26,10 @@ export interface AgentHostOptions {
   admins: readonly string[];
 }
 
+export type EventHook = "onReaction" | "onRedaction" | "onRoomUpgrade";
+
 /**
- * Runs agents: starts them, builds each command's context, and contains their failures.
+ * Runs agents: starts them, builds each event's context, and contains their failures.
  * An agent's work for one event runs in a savepoint of the event's transaction: if it
  * throws, its writes and replies are rolled back and the user gets a short apology with a
  * reference id that is also in the log; the bridge and the other agents carry on.
@@ -30,6 +42,8 @@ export class AgentHost {
   constructor(
     readonly agents: readonly ResolvedAgent[],
     private readonly outbox: Outbox,
+    private readonly schedules: ScheduleStore,
+    private readonly facts: RoomFacts,
     private readonly opts: AgentHostOptions,
   ) {
     this.limiter = new RateLimiter(opts.commandsPerMinute);
@@ -41,6 +55,11 @@ export class AgentHost {
 
   byId(id: string): ResolvedAgent | undefined {
     return this.agents.find((a) => a.id === id);
+  }
+
+  /** Ids of running agents that handle scheduled items. */
+  scheduledAgentIds(): string[] {
+    return [...this.instances.entries()].filter(([, i]) => typeof i.onDue === "function").map(([id]) => id);
   }
 
   async startAll(knex: Knex): Promise<void> {
@@ -70,9 +89,14 @@ export class AgentHost {
     }
   }
 
-  /** Writes a reply to `event` into the outbox as part of `trx`. */
-  reply(trx: Knex.Transaction, agent: ResolvedAgent, event: MatrixEvent, message: string | OutgoingMessage) {
-    return this.outbox.enqueue(trx, {
+  /** Writes a reply to `event` into the outbox as part of `db`. */
+  async reply(
+    db: Knex.Transaction,
+    agent: ResolvedAgent,
+    event: MatrixEvent,
+    message: string | OutgoingMessage,
+  ) {
+    return this.outbox.enqueue(db, {
       roomId: event.room_id,
       sender: agent.userId,
       type: "m.room.message",
@@ -110,45 +134,144 @@ export class AgentHost {
       await this.reply(trx, agent, event, "Sorry, I am offline at the moment. Please try again later.");
       return;
     }
-    const agentLog = log.child({ agent: agent.id, roomId: event.room_id, eventId: event.event_id });
+    const relates = event.content["m.relates_to"] as { "m.in_reply_to"?: { event_id?: string } } | undefined;
+    const inReplyTo = relates?.["m.in_reply_to"]?.event_id;
+    await this.contained(trx, agent, event, true, (db) =>
+      instance.onCommand({ ...this.eventContext(db, agent, event), isDirect, args, inReplyTo }),
+    );
+  }
+
+  /** Reactions, redactions and room upgrades go to every agent in the room that handles them. */
+  async runHook(
+    trx: Knex.Transaction,
+    agent: ResolvedAgent,
+    event: MatrixEvent,
+    hook: EventHook,
+    extra: Record<string, unknown>,
+  ): Promise<void> {
+    const instance = this.instances.get(agent.id);
+    const fn = instance?.[hook] as ((ctx: EventContext) => Promise<void>) | undefined;
+    if (!instance || !fn) return;
+    // No apology for hooks: the user did not address the agent, so failures are only logged.
+    await this.contained(trx, agent, event, false, (db) =>
+      fn.call(instance, { ...this.eventContext(db, agent, event), ...extra }),
+    );
+  }
+
+  /** Runs an agent's onDue for a scheduled item inside the scheduler's transaction. */
+  async runDue(
+    trx: Knex.Transaction,
+    item: ScheduledItem,
+  ): Promise<"done" | { repeatAt: Date; payload?: Record<string, unknown> }> {
+    const agent = this.byId(item.agentId);
+    const instance = this.instances.get(item.agentId);
+    if (!agent || !instance?.onDue)
+      throw new Error(`Agent ${item.agentId} cannot handle scheduled items now`);
+    const now = new Date();
+    let repeat: { repeatAt: Date; payload?: Record<string, unknown> } | undefined;
+    const ctx: DueContext = {
+      itemId: item.id,
+      payload: item.payload,
+      dueAt: item.dueAt,
+      lateMs: Math.max(0, now.getTime() - item.dueAt.getTime()),
+      firedCount: item.firedCount,
+      agentUserId: agent.userId,
+      config: agent.config,
+      db: trx,
+      log: log.child({ agent: agent.id, itemId: item.id }),
+      now,
+      rooms: this.facts,
+      schedule: this.scheduleFor(trx, agent),
+      send: async (roomId, message) => (await this.send(trx, agent, roomId, message)).id,
+      repeatAt: (dueAt, payload) => {
+        repeat = { repeatAt: dueAt, payload };
+      },
+    };
+    await instance.onDue(ctx);
+    return repeat ?? "done";
+  }
+
+  private send(
+    db: Knex.Transaction,
+    agent: ResolvedAgent,
+    roomId: string,
+    message: string | OutgoingMessage,
+    source?: string,
+  ) {
+    return this.outbox.enqueue(db, {
+      roomId,
+      sender: agent.userId,
+      type: "m.room.message",
+      content: messageContent(message),
+      sourceEventId: source,
+    });
+  }
+
+  private scheduleFor(db: Knex.Transaction, agent: ResolvedAgent): AgentSchedule {
+    return {
+      at: (dueAt, payload) => this.schedules.add(db, agent.id, dueAt, payload),
+      cancel: (itemId) => this.schedules.cancel(db, agent.id, itemId),
+      reschedule: (itemId, dueAt) => this.schedules.reschedule(db, agent.id, itemId, dueAt),
+    };
+  }
+
+  private eventContext(db: Knex.Transaction, agent: ResolvedAgent, event: MatrixEvent): EventContext {
+    return {
+      event,
+      roomId: event.room_id,
+      sender: event.sender,
+      agentUserId: agent.userId,
+      config: agent.config,
+      db,
+      log: log.child({ agent: agent.id, roomId: event.room_id, eventId: event.event_id }),
+      now: new Date(),
+      rooms: this.facts,
+      schedule: this.scheduleFor(db, agent),
+      reply: async (message) => (await this.reply(db, agent, event, message)).id,
+      send: async (roomId, message) => (await this.send(db, agent, roomId, message, event.event_id)).id,
+      react: async (roomId, eventId, key) =>
+        (
+          await this.outbox.enqueue(db, {
+            roomId,
+            sender: agent.userId,
+            type: "m.reaction",
+            content: { "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key } },
+            sourceEventId: event.event_id,
+          })
+        ).id,
+      sentEventId: async (outboxId) => (await this.outbox.get(outboxId))?.sentEventId ?? null,
+    };
+  }
+
+  /** Runs `fn` in a savepoint; on failure rolls it back and (optionally) apologises with a reference. */
+  private async contained(
+    trx: Knex.Transaction,
+    agent: ResolvedAgent,
+    event: MatrixEvent,
+    apologise: boolean,
+    fn: (db: Knex.Transaction) => Promise<void>,
+  ): Promise<void> {
     try {
-      await trx.transaction(async (db) => {
-        const ctx: CommandContext = {
-          event,
-          roomId: event.room_id,
-          sender: event.sender,
-          isDirect,
-          args,
-          agentUserId: agent.userId,
-          config: agent.config,
-          db,
-          log: agentLog,
-          now: new Date(),
-          reply: async (message) => (await this.reply(db, agent, event, message)).id,
-          send: async (roomId, message) =>
-            (
-              await this.outbox.enqueue(db, {
-                roomId,
-                sender: agent.userId,
-                type: "m.room.message",
-                content: messageContent(message),
-                sourceEventId: event.event_id,
-              })
-            ).id,
-        };
-        await instance.onCommand(ctx);
-      });
+      await trx.transaction(fn);
     } catch (err) {
       if (err instanceof UserInputError) {
         await this.reply(trx, agent, event, err.message);
         return;
       }
       const ref = randomBytes(4).toString("hex");
-      agentLog.error(
-        { ref, err: errorMessage(err), stack: (err as Error)?.stack },
-        "Agent failed on a command",
+      log.error(
+        {
+          ref,
+          agent: agent.id,
+          roomId: event.room_id,
+          eventId: event.event_id,
+          err: errorMessage(err),
+          stack: (err as Error)?.stack,
+        },
+        "Agent failed on an event",
       );
-      await this.reply(trx, agent, event, `Sorry, something went wrong on my side (reference \`${ref}\`).`);
+      if (apologise)
+        await this.reply(trx, agent, event, `Sorry, something went wrong on my side (reference \`${ref}\`).`);
     }
   }
 }

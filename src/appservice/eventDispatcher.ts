@@ -7,6 +7,9 @@ import type { MembershipCache } from "./membershipCache";
 import type { DirectMessages } from "./directMessages";
 import type { InviteAllowList } from "./inviteAllowList";
 import type { IntentProvider } from "./matrixIntents";
+import type { PowerLevelFacts } from "./roomFacts";
+import type { EventHook } from "./agentHost";
+import type { ResolvedAgent } from "../agents/agentConfig";
 import { routeMessage } from "./commandRouter";
 
 const log = moduleLogger("appservice/dispatch");
@@ -23,6 +26,7 @@ export class EventDispatcher {
       membership: MembershipCache;
       dms: DirectMessages;
       allowList: InviteAllowList;
+      facts: PowerLevelFacts;
     },
   ) {}
 
@@ -42,13 +46,73 @@ export class EventDispatcher {
       }
       return;
     }
-    if (this.isOurs(event.sender)) return; // our own echoes
-    if (event.type === "m.room.encrypted" || event.type === "m.room.encryption") {
-      await this.onEncrypted(event, trx);
+    if (event.type === "m.room.power_levels") this.deps.facts.invalidate(event.room_id);
+    if (event.type === "m.room.tombstone" && event.state_key === "") {
+      await this.onTombstone(event, trx);
       return;
     }
-    if (event.type === "m.room.message") await this.onMessage(event, trx);
+    if (this.isOurs(event.sender)) return; // our own echoes
+    switch (event.type) {
+      case "m.room.encrypted":
+      case "m.room.encryption":
+        return this.onEncrypted(event, trx);
+      case "m.room.message":
+        return this.onMessage(event, trx);
+      case "m.reaction": {
+        const rel = event.content["m.relates_to"] as
+          { event_id?: string; key?: string; rel_type?: string } | undefined;
+        if (rel?.rel_type !== "m.annotation" || !rel.event_id || typeof rel.key !== "string") return;
+        return this.toAgentsInRoom(event, trx, "onReaction", { targetEventId: rel.event_id, key: rel.key });
+      }
+      case "m.room.redaction": {
+        const redacts =
+          (event as { redacts?: string }).redacts ?? (event.content.redacts as string | undefined);
+        if (!redacts) return;
+        return this.toAgentsInRoom(event, trx, "onRedaction", { redacts });
+      }
+    }
   };
+
+  private async agentsInRoom(roomId: string): Promise<ResolvedAgent[]> {
+    const present: ResolvedAgent[] = [];
+    for (const agent of this.deps.host.agents) {
+      if (await this.deps.membership.isJoined(roomId, agent.userId).catch(() => false)) present.push(agent);
+    }
+    return present;
+  }
+
+  private async toAgentsInRoom(
+    event: MatrixEvent,
+    trx: Knex.Transaction,
+    hook: EventHook,
+    extra: Record<string, unknown>,
+  ) {
+    for (const agent of await this.agentsInRoom(event.room_id)) {
+      await this.deps.host.runHook(trx, agent, event, hook, extra);
+    }
+  }
+
+  /** A room upgrade: agents follow to the new room and move their data there. */
+  private async onTombstone(event: MatrixEvent, trx: Knex.Transaction): Promise<void> {
+    const newRoomId = event.content.replacement_room;
+    if (typeof newRoomId !== "string") return;
+    const via = event.sender.split(":").slice(1).join(":");
+    for (const agent of await this.agentsInRoom(event.room_id)) {
+      try {
+        await this.deps.intents.intent(agent.userId).join(newRoomId, via ? [via] : undefined);
+        this.deps.membership.update(newRoomId, agent.userId, "join");
+      } catch (err) {
+        log.warn(
+          { agent: agent.id, newRoomId, err: (err as Error).message },
+          "Could not follow the room upgrade",
+        );
+      }
+      await this.deps.host.runHook(trx, agent, event, "onRoomUpgrade", {
+        oldRoomId: event.room_id,
+        newRoomId,
+      });
+    }
+  }
 
   private async onInvite(event: MatrixEvent, trx: Knex.Transaction): Promise<void> {
     const invitee = event.state_key!;
@@ -92,10 +156,7 @@ export class EventDispatcher {
 
   /** "!help": the first agent in the room lists every agent present. */
   private async onHelp(event: MatrixEvent, trx: Knex.Transaction): Promise<void> {
-    const present = [];
-    for (const agent of this.deps.host.agents) {
-      if (await this.deps.membership.isJoined(event.room_id, agent.userId)) present.push(agent);
-    }
+    const present = await this.agentsInRoom(event.room_id);
     if (present.length === 0) return;
     const lines = present.map(
       (a) =>
@@ -112,8 +173,7 @@ export class EventDispatcher {
     const rooms = new RoomStore(trx);
     const key = `encryption-notice:${event.room_id}`;
     if (await rooms.get(key)) return;
-    for (const agent of this.deps.host.agents) {
-      if (!(await this.deps.membership.isJoined(event.room_id, agent.userId).catch(() => false))) continue;
+    for (const agent of await this.agentsInRoom(event.room_id)) {
       await rooms.put(key, `${event.room_id}#encryption-notice`, "notice", agent.id);
       await this.deps.host.reply(
         trx,
