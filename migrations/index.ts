@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import * as m001 from "./001_core";
 import * as m002 from "./002_scheduler";
+import * as m003 from "./003_user_prefs";
 
 /** A core schema migration. Names are recorded as `core/<name>` in the migration table; never rename one. */
 export interface CoreMigration {
@@ -16,4 +17,5 @@ export interface CoreMigration {
 export const coreMigrations: readonly CoreMigration[] = [
   { name: "001_core", up: m001.up, down: m001.down },
   { name: "002_scheduler", up: m002.up, down: m002.down },
+  { name: "003_user_prefs", up: m003.up, down: m003.down },
 ];

@@ -65,6 +65,14 @@ export interface AgentSchedule {
   reschedule(itemId: string, dueAt: Date): Promise<boolean>;
 }
 
+/** Per-user settings shared by agents, read and written in the current transaction. */
+export interface UserSettings {
+  /** The user's IANA timezone, or the bridge default (bridge.default_timezone). */
+  timezone(userId: string): Promise<string>;
+  /** Validate the name first (e.g. with luxon's IANAZone.isValidZone). */
+  setTimezone(userId: string, timezone: string): Promise<void>;
+}
+
 /**
  * Everything an agent can touch while handling one event. `db` *is* the event's database
  * transaction: the agent's own writes, the outbox rows from reply()/send(), and the mark
@@ -82,6 +90,7 @@ export interface EventContext<C = Record<string, unknown>> {
   now: Date;
   rooms: RoomFacts;
   schedule: AgentSchedule;
+  users: UserSettings;
   /** Reply to the triggering event (m.notice in reply to it). Returns the outbox id. */
   reply(message: string | OutgoingMessage): Promise<string>;
   /** Send a message into any room as this agent. Returns the outbox id. */
@@ -133,7 +142,10 @@ export interface DueContext<C = Record<string, unknown>> {
   now: Date;
   rooms: RoomFacts;
   schedule: AgentSchedule;
+  users: UserSettings;
   send(roomId: string, message: string | OutgoingMessage): Promise<string>;
+  /** Open (or reuse) a DM between this agent and a user, e.g. to deliver something privately. */
+  openDm(userId: string): Promise<string>;
   /** Keep the item and fire it again at this time (recurrence). */
   repeatAt(dueAt: Date, payload?: Record<string, unknown>): void;
 }

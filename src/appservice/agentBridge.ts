@@ -132,6 +132,8 @@ export class AgentBridge {
       commandsPerMinute: this.config.bridge.command_rate_per_minute,
       domain: this.config.homeserver.domain,
       admins: this.config.bridge.admins,
+      defaultTimezone: this.config.bridge.default_timezone,
+      openDm: (agent, userId, db) => this.dms!.open(agent, userId, db),
     });
     this.host = host;
     this.spaces = new SpaceManager(intents, knex, {

@@ -9,6 +9,7 @@ import type {
   Agent,
   AgentSchedule,
   AgentServices,
+  UserSettings,
   DueContext,
   EventContext,
   MatrixEvent,
@@ -17,6 +18,7 @@ import type {
 } from "../agents/types";
 import { messageContent } from "../queue/renderMessage";
 import { RateLimiter } from "./rateLimiter";
+import { UserPrefs } from "../store/userPrefs";
 
 const log = moduleLogger("appservice/agents");
 
@@ -24,6 +26,9 @@ export interface AgentHostOptions {
   commandsPerMinute: number;
   domain: string;
   admins: readonly string[];
+  defaultTimezone: string;
+  /** Opens (or reuses) the DM between an agent and a user. */
+  openDm(agent: ResolvedAgent, userId: string, db: Knex.Transaction): Promise<string>;
 }
 
 export type EventHook = "onReaction" | "onRedaction" | "onRoomUpgrade";
@@ -182,7 +187,9 @@ export class AgentHost {
       now,
       rooms: this.facts,
       schedule: this.scheduleFor(trx, agent),
+      users: this.usersFor(trx),
       send: async (roomId, message) => (await this.send(trx, agent, roomId, message)).id,
+      openDm: (userId) => this.opts.openDm(agent, userId, trx),
       repeatAt: (dueAt, payload) => {
         repeat = { repeatAt: dueAt, payload };
       },
@@ -215,6 +222,14 @@ export class AgentHost {
     };
   }
 
+  private usersFor(db: Knex.Transaction): UserSettings {
+    const prefs = new UserPrefs(db);
+    return {
+      timezone: async (userId) => (await prefs.timezone(userId)) ?? this.opts.defaultTimezone,
+      setTimezone: (userId, timezone) => prefs.setTimezone(userId, timezone),
+    };
+  }
+
   private eventContext(db: Knex.Transaction, agent: ResolvedAgent, event: MatrixEvent): EventContext {
     return {
       event,
@@ -227,6 +242,7 @@ export class AgentHost {
       now: new Date(),
       rooms: this.facts,
       schedule: this.scheduleFor(db, agent),
+      users: this.usersFor(db),
       reply: async (message) => (await this.reply(db, agent, event, message)).id,
       send: async (roomId, message) => (await this.send(db, agent, roomId, message, event.event_id)).id,
       react: async (roomId, eventId, key) =>

@@ -39,8 +39,8 @@ export class DirectMessages {
    * The agent creates it and sends the is_direct invite itself, so Element files it as a
    * DM with that agent (Element records m.direct with the inviter).
    */
-  async open(agent: ResolvedAgent, userId: string): Promise<string> {
-    const existing = await new RoomStore(this.knex).get(ROOM_KEYS.dm(agent.id, userId));
+  async open(agent: ResolvedAgent, userId: string, db: Knex = this.knex): Promise<string> {
+    const existing = await new RoomStore(db).get(ROOM_KEYS.dm(agent.id, userId));
     if (existing) return existing.roomId;
     const { room_id: roomId } = await this.intents.intent(agent.userId).createRoom({
       createAsClient: true,
@@ -51,7 +51,7 @@ export class DirectMessages {
         visibility: "private",
       },
     });
-    await this.record(agent, userId, roomId);
+    await this.record(agent, userId, roomId, db);
     return roomId;
   }
 }

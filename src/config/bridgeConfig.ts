@@ -79,6 +79,13 @@ export const bridgeSpec = {
   },
   space_name: { type: "string", default: "Agents", doc: "Name of the bridge space and of personal spaces" },
   command_rate_per_minute: { type: "int", default: 30, min: 1, doc: "Commands one user may send per minute" },
+  default_timezone: {
+    type: "string",
+    default: "UTC",
+    pattern: /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$|^UTC$/,
+    patternHint: "Use an IANA timezone name such as Europe/Berlin",
+    doc: "Timezone for users who have not set their own (IANA name, e.g. Europe/Berlin)",
+  },
 } satisfies SectionSpec;
 
 export const loggingSpec = {

@@ -60,7 +60,11 @@ describe("file-backed embedded database", () => {
       let db = await openDatabase({ data_dir: dataDir });
       expect(db.dialect).toBe("pglite");
       expect(existsSync(path.join(dataDir, "pgdata"))).toBe(true);
-      expect((await migrate(db)).applied).toEqual(["core/001_core", "core/002_scheduler"]);
+      expect((await migrate(db)).applied).toEqual([
+        "core/001_core",
+        "core/002_scheduler",
+        "core/003_user_prefs",
+      ]);
       await new RoomStore(db.knex).put("space:bridge", "!space:example.org", "space");
       await new Inbox(db.knex).claim([{ event_id: "$persisted", room_id: "!r:example.org" }]);
       await db.close();

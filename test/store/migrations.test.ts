@@ -51,11 +51,17 @@ describe.each(backendCases())("migrations on %s", (_name, backend) => {
   });
 
   it("applies the core schema once; a second run is a no-op", async () => {
-    expect(await migrate(db)).toEqual({ applied: ["core/001_core", "core/002_scheduler"] });
+    expect(await migrate(db)).toEqual({
+      applied: ["core/001_core", "core/002_scheduler", "core/003_user_prefs"],
+    });
     expect(await tables(db.knex)).toEqual(expect.arrayContaining([...CORE_TABLES, MIGRATION_TABLE]));
     expect(await migrate(db)).toEqual({ applied: [] });
     const recorded = await db.knex(MIGRATION_TABLE).select("name");
-    expect(recorded.map((r: { name: string }) => r.name)).toEqual(["core/001_core", "core/002_scheduler"]);
+    expect(recorded.map((r: { name: string }) => r.name)).toEqual([
+      "core/001_core",
+      "core/002_scheduler",
+      "core/003_user_prefs",
+    ]);
   });
 
   it("applies plugin migration sets after core, in order, once", async () => {
