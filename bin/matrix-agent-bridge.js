@@ -18,8 +18,14 @@ if (major < 22) {
   );
   process.exit(1);
 }
+// Exit explicitly once the command is done: libraries (the bot-sdk's caches, HTTP agents)
+// keep timers that would otherwise hold the process open after a clean shutdown.
 require(entry)
   .main(process.argv)
-  .then((code) => {
-    if (typeof code === "number") process.exitCode = code;
-  });
+  .then(
+    (code) => process.exit(typeof code === "number" ? code : 0),
+    (err) => {
+      process.stderr.write(`${(err && err.stack) || err}\n`);
+      process.exit(1);
+    },
+  );

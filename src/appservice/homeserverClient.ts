@@ -29,6 +29,7 @@ export interface RequestOptions {
 export class HomeserverClient {
   constructor(
     readonly baseUrl: string,
+    /** Empty for unauthenticated requests (e.g. /versions). */
     private readonly asToken: string,
   ) {}
 
@@ -44,7 +45,10 @@ export class HomeserverClient {
     try {
       res = await fetch(url, {
         method,
-        headers: { Authorization: `Bearer ${this.asToken}`, "Content-Type": "application/json" },
+        headers: {
+          "Content-Type": "application/json",
+          ...(this.asToken ? { Authorization: `Bearer ${this.asToken}` } : {}),
+        },
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
       });

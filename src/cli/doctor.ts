@@ -73,7 +73,7 @@ export async function runDoctor(configPath: string): Promise<number> {
       name: "homeserver reachable",
       run: async () => {
         const cfg = need(config, "config");
-        const client = new HomeserverClient(cfg.homeserver.url, "none");
+        const client = new HomeserverClient(cfg.homeserver.url, "");
         const res = await client.request<{ versions: string[] }>("GET", "/_matrix/client/versions", {
           timeoutMs: 10_000,
         });
