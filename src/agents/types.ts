@@ -28,6 +28,11 @@ export interface AgentManifest {
   summary: string;
   /** Markdown help, sent when invited into a DM and on "help". */
   help: string;
+  /**
+   * Optional one-character shortcut for group rooms (the FAQ agent's "?key"): a message that
+   * starts with it, directly followed by text, goes to this agent with the whole text as args.
+   */
+  shortcutPrefix?: string;
   /** Whether the agent runs when its config section does not say. */
   enabledByDefault: boolean;
   /** The agent's own config keys (validated, with defaults; env MAB_AGENTS_<ID>_<KEY>). */

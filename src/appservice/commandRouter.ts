@@ -62,6 +62,13 @@ export async function routeMessage(
     return { kind: "none" };
   }
 
+  for (const agent of agents) {
+    const prefix = agent.definition.manifest.shortcutPrefix;
+    if (prefix && text.startsWith(prefix) && /^\S/.test(text.slice(prefix.length))) {
+      if (await room.isJoined(agent.userId)) return { kind: "agent", agent, args: text, isDirect: false };
+    }
+  }
+
   const mentioned = (event.content["m.mentions"] as { user_ids?: unknown } | undefined)?.user_ids;
   for (const agent of agents) {
     const byMention = Array.isArray(mentioned) && mentioned.includes(agent.userId);

@@ -59,6 +59,21 @@ describe("command routing", () => {
     expect(await routeMessage(msg("!faqs x"), agents, everyoneJoined)).toEqual({ kind: "none" });
   });
 
+  it("routes an agent's shortcut prefix (?key) with the whole text", async () => {
+    const withShortcut = resolveAgents(
+      config,
+      [{ ...def("faq", "faq"), manifest: { ...def("faq", "faq").manifest, shortcutPrefix: "?" } }],
+      {},
+    );
+    expect(await routeMessage(msg("?wifi"), withShortcut, everyoneJoined)).toMatchObject({
+      agent: { id: "faq" },
+      args: "?wifi",
+    });
+    expect(await routeMessage(msg("? anyone"), withShortcut, everyoneJoined)).toEqual({ kind: "none" });
+    expect(await routeMessage(msg("?wifi"), withShortcut, nobodyJoined)).toEqual({ kind: "none" });
+    expect(await routeMessage(msg("?wifi"), agents, everyoneJoined)).toEqual({ kind: "none" });
+  });
+
   it("answers !help", async () => {
     expect(await routeMessage(msg("!help"), agents, everyoneJoined)).toEqual({ kind: "help" });
   });
