@@ -4,6 +4,7 @@
 const base = {
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   testEnvironment: "node",
+  setupFiles: ["<rootDir>/test/harness/quietLogs.ts"],
   moduleFileExtensions: ["ts", "js", "json"],
 };
 module.exports = {

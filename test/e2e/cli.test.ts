@@ -117,7 +117,7 @@ describe("CLI against a real Synapse", () => {
   it("start runs the bridge as a process: ready, JSON logs without secrets, clean exit on SIGTERM", async () => {
     const started = Date.now();
     const proc = spawn(process.execPath, ["bin/matrix-agent-bridge.js", "start", "--config", configPath], {
-      env: { ...process.env, MAB_LOGGING_FORMAT: "json" },
+      env: { ...process.env, MAB_LOGGING_FORMAT: "json", MAB_LOGGING_LEVEL: "debug" },
     });
     let logs = "";
     let stderr = "";
