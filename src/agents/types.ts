@@ -78,28 +78,33 @@ export interface UserSettings {
   setTimezone(userId: string, timezone: string): Promise<void>;
 }
 
-/**
- * Everything an agent can touch while handling one event. `db` *is* the event's database
- * transaction: the agent's own writes, the outbox rows from reply()/send(), and the mark
- * that the event was handled all commit together, or not at all.
- */
-export interface EventContext<C = Record<string, unknown>> {
-  event: MatrixEvent;
-  roomId: string;
-  sender: string;
+/** What every agent context has, whether an event or a scheduled item triggered it. */
+export interface AgentContextBase<C = Record<string, unknown>> {
   /** This agent's user id. */
   agentUserId: string;
   config: C;
+  /** The current database transaction (see EventContext). */
   db: Knex.Transaction;
   log: Logger;
   now: Date;
   rooms: RoomFacts;
   schedule: AgentSchedule;
   users: UserSettings;
-  /** Reply to the triggering event (m.notice in reply to it). Returns the outbox id. */
-  reply(message: string | OutgoingMessage): Promise<string>;
   /** Send a message into any room as this agent. Returns the outbox id. */
   send(roomId: string, message: string | OutgoingMessage): Promise<string>;
+}
+
+/**
+ * Everything an agent can touch while handling one event. `db` *is* the event's database
+ * transaction: the agent's own writes, the outbox rows from reply()/send(), and the mark
+ * that the event was handled all commit together, or not at all.
+ */
+export interface EventContext<C = Record<string, unknown>> extends AgentContextBase<C> {
+  event: MatrixEvent;
+  roomId: string;
+  sender: string;
+  /** Reply to the triggering event (m.notice in reply to it). Returns the outbox id. */
+  reply(message: string | OutgoingMessage): Promise<string>;
   /** React to an event as this agent. */
   react(roomId: string, eventId: string, key: string): Promise<string>;
   /** The Matrix event id an earlier reply/send got, once delivered (null while pending). */
@@ -132,7 +137,7 @@ export interface RoomUpgradeContext<C = Record<string, unknown>> extends EventCo
 }
 
 /** A scheduled item falling due. Send with `send`; the item is done unless `repeatAt` is called. */
-export interface DueContext<C = Record<string, unknown>> {
+export interface DueContext<C = Record<string, unknown>> extends AgentContextBase<C> {
   itemId: string;
   payload: Record<string, unknown>;
   dueAt: Date;
@@ -140,15 +145,6 @@ export interface DueContext<C = Record<string, unknown>> {
   lateMs: number;
   /** How many times this item has fired before. */
   firedCount: number;
-  agentUserId: string;
-  config: C;
-  db: Knex.Transaction;
-  log: Logger;
-  now: Date;
-  rooms: RoomFacts;
-  schedule: AgentSchedule;
-  users: UserSettings;
-  send(roomId: string, message: string | OutgoingMessage): Promise<string>;
   /** Open (or reuse) a DM between this agent and a user, e.g. to deliver something privately. */
   openDm(userId: string): Promise<string>;
   /** Keep the item and fire it again at this time (recurrence). */
