@@ -1,8 +1,9 @@
 import type { AgentDefinition } from "./types";
 import { echoAgent } from "./echo";
+import { remindersAgent } from "./reminders";
 
 /**
  * Every agent the bridge knows. Adding an agent = adding its folder and one line here.
  * Order matters only for !help listings.
  */
-export const AGENT_DEFINITIONS: readonly AgentDefinition[] = [echoAgent];
+export const AGENT_DEFINITIONS: readonly AgentDefinition[] = [echoAgent, remindersAgent];

@@ -1,0 +1,175 @@
+import { randomUUID } from "node:crypto";
+import { openDatabase, IN_MEMORY, type Database } from "../../../src/store/database";
+import { migrate } from "../../../src/store/migrations";
+import { Outbox, type OutboxRow } from "../../../src/store/outbox";
+import { ScheduleStore } from "../../../src/store/scheduleStore";
+import { SchedulerDispatcher } from "../../../src/scheduler/dispatcher";
+import { AgentHost } from "../../../src/appservice/agentHost";
+import { parseConfig } from "../../../src/config/bridgeConfig";
+import { resolveAgents, type ResolvedAgent } from "../../../src/agents/agentConfig";
+import type { MatrixEvent, RoomFacts } from "../../../src/agents/types";
+import { remindersAgent } from "../../../src/agents/reminders";
+import { REMINDERS_MIGRATIONS } from "../../../src/agents/reminders/migrations";
+
+/** Power levels per room and user, as a test sets them. */
+export class FakeFacts implements RoomFacts {
+  levels = new Map<string, number>();
+  required = { room_mention: 50, state_default: 50, events_default: 0 };
+  admins = new Set<string>();
+  async powerLevel(roomId: string, userId: string): Promise<number> {
+    return this.levels.get(`${roomId}|${userId}`) ?? 0;
+  }
+  async requiredLevel(_roomId: string, what: "room_mention" | "state_default" | "events_default") {
+    return this.required[what];
+  }
+  isBridgeAdmin(userId: string): boolean {
+    return this.admins.has(userId);
+  }
+  set(roomId: string, userId: string, level: number): void {
+    this.levels.set(`${roomId}|${userId}`, level);
+  }
+}
+
+/**
+ * The real agent host, scheduler dispatcher, outbox and schedule store on an in-memory
+ * database, with the homeserver left out: a test "says" things and reads the outbox.
+ */
+export interface World {
+  db: Database;
+  outbox: Outbox;
+  schedules: ScheduleStore;
+  facts: FakeFacts;
+  host: AgentHost;
+  agent: ResolvedAgent;
+  /** Runs a command as the router would pass it; returns the agent's replies to it. */
+  say(
+    sender: string,
+    roomId: string,
+    args: string,
+    opts?: { isDirect?: boolean; replyTo?: string },
+  ): Promise<OutboxRow[]>;
+  react(sender: string, roomId: string, target: string, key?: string): Promise<string>;
+  redact(sender: string, roomId: string, redacts: string): Promise<void>;
+  upgrade(oldRoomId: string, newRoomId: string): Promise<void>;
+  /** Fires everything due at `at`; returns the messages that produced. */
+  fire(at: Date): Promise<OutboxRow[]>;
+  /** Marks every pending outbox row sent (as the worker would); returns outbox id → event id. */
+  sendAll(): Promise<Map<string, string>>;
+  /** Empties every table the agent and the host write (between tests). */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createWorld(agentConfig: Record<string, unknown> = {}): Promise<World> {
+  const db = await openDatabase({ data_dir: IN_MEMORY });
+  await migrate(db, [{ owner: "reminders", migrations: REMINDERS_MIGRATIONS }]);
+  const config = parseConfig(
+    { homeserver: { url: "http://127.0.0.1:1", domain: "example.org" }, agents: { reminders: agentConfig } },
+    {},
+  );
+  const agents = resolveAgents(config, [remindersAgent], {});
+  const outbox = new Outbox(db.knex);
+  const schedules = new ScheduleStore(db.knex);
+  const facts = new FakeFacts();
+  const host = new AgentHost(agents, outbox, schedules, facts, {
+    commandsPerMinute: 100_000,
+    domain: "example.org",
+    admins: [],
+    defaultTimezone: "UTC",
+    openDm: async () => "!dm:example.org",
+  });
+  await host.startAll(db.knex);
+  const scheduler = new SchedulerDispatcher(
+    db.knex,
+    schedules,
+    ["reminders"],
+    (item, trx) => host.runDue(trx, item),
+    () => undefined,
+  );
+  const agent = agents[0];
+  const seen = new Set<string>();
+  const newRows = async (): Promise<OutboxRow[]> => {
+    const ids = (await db.knex("outbox").orderBy("seq").select("id")) as { id: string }[];
+    const fresh: OutboxRow[] = [];
+    for (const { id } of ids) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      fresh.push((await outbox.get(id))!);
+    }
+    return fresh;
+  };
+  const event = (
+    sender: string,
+    roomId: string,
+    type: string,
+    content: Record<string, unknown>,
+  ): MatrixEvent => ({
+    event_id: `$${randomUUID()}`,
+    room_id: roomId,
+    type,
+    sender,
+    content,
+  });
+
+  return {
+    db,
+    outbox,
+    schedules,
+    facts,
+    host,
+    agent,
+    async say(sender, roomId, args, opts = {}) {
+      const content: Record<string, unknown> = { msgtype: "m.text", body: args };
+      if (opts.replyTo) content["m.relates_to"] = { "m.in_reply_to": { event_id: opts.replyTo } };
+      const ev = event(sender, roomId, "m.room.message", content);
+      await db.knex.transaction((trx) => host.runCommand(trx, agent, ev, args, opts.isDirect ?? false));
+      return newRows();
+    },
+    async react(sender, roomId, target, key = "👍") {
+      const rel = { rel_type: "m.annotation", event_id: target, key };
+      const ev = event(sender, roomId, "m.reaction", { "m.relates_to": rel });
+      await db.knex.transaction((trx) =>
+        host.runHook(trx, agent, ev, "onReaction", { targetEventId: target, key }),
+      );
+      return ev.event_id;
+    },
+    async redact(sender, roomId, redacts) {
+      const ev = event(sender, roomId, "m.room.redaction", { redacts });
+      await db.knex.transaction((trx) => host.runHook(trx, agent, ev, "onRedaction", { redacts }));
+    },
+    async upgrade(oldRoomId, newRoomId) {
+      const ev = event("@admin:example.org", oldRoomId, "m.room.tombstone", { replacement_room: newRoomId });
+      await db.knex.transaction((trx) =>
+        host.runHook(trx, agent, ev, "onRoomUpgrade", { oldRoomId, newRoomId }),
+      );
+    },
+    async fire(at) {
+      await scheduler.fireDue(at);
+      return newRows();
+    },
+    async sendAll() {
+      const sent = new Map<string, string>();
+      const pending = (await db.knex("outbox").where({ status: "pending" }).select("id")) as { id: string }[];
+      for (const { id } of pending) {
+        const eventId = `$sent-${id}`;
+        await outbox.markSent(id, eventId);
+        sent.set(id, eventId);
+      }
+      return sent;
+    },
+    async reset() {
+      await db.knex.raw(
+        "TRUNCATE reminders, reminder_subscribers, reminder_messages, scheduled_items, outbox, user_prefs CASCADE",
+      );
+      seen.clear();
+      facts.levels.clear();
+    },
+    async close() {
+      await host.stopAll();
+      await db.close();
+    },
+  };
+}
+
+/** The plain body of an outbox row. */
+export const body = (row: OutboxRow): string => String(row.content.body);
