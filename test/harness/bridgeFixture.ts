@@ -55,6 +55,8 @@ export class BridgeFixture {
       database: { data_dir: join(dir, "data"), ...(opts.databaseUrl ? { url: opts.databaseUrl } : {}) },
       logging: { level: process.env.MAB_TEST_LOG_LEVEL ?? opts.logLevel ?? "warn", format: "json" },
       ...opts.config,
+      // The echo agent (off by default) makes end-to-end checks easy to count.
+      agents: { echo: { enabled: true }, ...(opts.config?.agents as Record<string, unknown> | undefined) },
     });
     const registration = buildRegistration(parseConfig(raw("http://127.0.0.1:1"), {}));
     writeRegistration(registrationPath, registration);

@@ -78,8 +78,11 @@ describe("config", () => {
   });
 
   it("validates agent sections and rejects unknown agents", () => {
-    const config = parseConfig({ ...minimal, agents: { echo: { display_name: "Parrot" } } }, {});
-    const [echo] = resolveAgents(config, AGENT_DEFINITIONS, {});
+    const config = parseConfig(
+      { ...minimal, agents: { echo: { enabled: true, display_name: "Parrot" } } },
+      {},
+    );
+    const echo = resolveAgents(config, AGENT_DEFINITIONS, {}).find((a) => a.id === "echo")!;
     expect(echo.userId).toBe("@_agent_echo:example.org");
     expect(echo.displayName).toBe("Parrot");
     const bad = parseConfig({ ...minimal, agents: { ecko: {} } }, {});
@@ -90,8 +93,11 @@ describe("config", () => {
     );
   });
 
-  it("disables an agent from the environment", () => {
+  it("enables and disables agents from the environment", () => {
     const config = parseConfig(minimal, {});
-    expect(resolveAgents(config, AGENT_DEFINITIONS, { MAB_AGENTS_ECHO_ENABLED: "false" })).toEqual([]);
+    const ids = (env: NodeJS.ProcessEnv) => resolveAgents(config, AGENT_DEFINITIONS, env).map((a) => a.id);
+    expect(ids({})).not.toContain("echo");
+    expect(ids({ MAB_AGENTS_ECHO_ENABLED: "true" })).toContain("echo");
+    expect(ids({ MAB_AGENTS_REMINDERS_ENABLED: "false" })).not.toContain("reminders");
   });
 });

@@ -19,7 +19,8 @@ export const echoAgent: AgentDefinition = {
     command: "echo",
     summary: "Repeats what you say: a quick check that the bridge works.",
     help: HELP,
-    enabledByDefault: true,
+    // A diagnostic: enable it with agents.echo.enabled (the end-to-end tests do).
+    enabledByDefault: false,
   },
   create: () => ({
     manifest: echoAgent.manifest,
