@@ -1,0 +1,119 @@
+/**
+ * Fuzzy matching for FAQ keys and a small ranked search, written here so the agent has no
+ * dependency for it. Distances are over Unicode code points, not UTF-16 units.
+ */
+
+/**
+ * Optimal string alignment distance (Levenshtein plus adjacent transpositions, so "wfii"
+ * is one edit from "wifi"). Stops early and returns `max + 1` once the distance exceeds `max`.
+ */
+export function editDistance(a: string, b: string, max = Infinity): number {
+  const s = [...a];
+  const t = [...b];
+  if (Math.abs(s.length - t.length) > max) return max + 1;
+  if (s.length === 0) return t.length;
+  if (t.length === 0) return s.length;
+  let prevPrev: number[] = [];
+  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= s.length; i++) {
+    const row = [i];
+    let rowMin = i;
+    for (let j = 1; j <= t.length; j++) {
+      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) {
+        d = Math.min(d, prevPrev[j - 2] + 1);
+      }
+      row.push(d);
+      rowMin = Math.min(rowMin, d);
+    }
+    if (rowMin > max) return max + 1;
+    prevPrev = prev;
+    prev = row;
+  }
+  return prev[t.length];
+}
+
+/** How many edits still count as a near miss for a key of this length. */
+export function tolerance(key: string): number {
+  const n = [...key].length;
+  if (n <= 2) return 0;
+  if (n <= 4) return 1;
+  if (n <= 8) return 2;
+  return 3;
+}
+
+export interface Suggestion {
+  key: string;
+  distance: number;
+}
+
+/**
+ * Known keys close to `query` (both normalised), best first. A known key that starts with
+ * the query (3+ characters) counts as one edit away, so "pass" finds "password".
+ */
+export function nearMisses(query: string, known: Iterable<string>, limit = 3): Suggestion[] {
+  const max = tolerance(query);
+  const out: Suggestion[] = [];
+  for (const key of new Set(known)) {
+    if (key === query) continue;
+    let distance = editDistance(query, key, max);
+    if ([...query].length >= 3 && key.startsWith(query)) distance = Math.min(distance, 1);
+    if (distance <= max) out.push({ key, distance });
+  }
+  out.sort((x, y) => x.distance - y.distance || x.key.localeCompare(y.key));
+  return out.slice(0, limit);
+}
+
+/** Lower-case words of a text (letters and digits), for search. */
+export function words(text: string): string[] {
+  return (
+    text
+      .normalize("NFKC")
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? []
+  );
+}
+
+export interface Searchable {
+  key: string;
+  displayKey: string;
+  answer: string;
+}
+
+/**
+ * Scores entries against the query words. Per word: a whole key word counts most, then a
+ * key containing it, a key word one typo away, then the answer (more for repeated hits, a
+ * little for word prefixes or typos). Entries matching more of the words rank first.
+ */
+export function searchScore(entry: Searchable, query: readonly string[]): number {
+  if (query.length === 0) return 0;
+  const keyWords = words(entry.displayKey);
+  const answerWords = words(entry.answer);
+  let total = 0;
+  let matched = 0;
+  for (const w of query) {
+    let s = 0;
+    if (keyWords.includes(w) || entry.key === w) s += 10;
+    else if (entry.key.includes(w)) s += 6;
+    else if (w.length >= 4 && keyWords.some((k) => editDistance(k, w, 1) <= 1)) s += 4;
+    const hits = answerWords.filter((a) => a === w).length;
+    if (hits > 0) s += 2 + Math.min(hits, 5) * 0.5;
+    else if (w.length >= 3 && answerWords.some((a) => a.startsWith(w))) s += 1;
+    else if (w.length >= 5 && answerWords.some((a) => editDistance(a, w, 1) <= 1)) s += 0.5;
+    if (s > 0) matched++;
+    total += s;
+  }
+  if (matched === 0) return 0;
+  return total * (matched / query.length) + (matched === query.length ? 3 : 0);
+}
+
+export function rankEntries<T extends Searchable>(entries: readonly T[], text: string, limit: number): T[] {
+  const query = [...new Set(words(text))];
+  return entries
+    .map((entry) => ({ entry, score: searchScore(entry, query) }))
+    .filter((x) => x.score > 0)
+    .sort((a, b) => b.score - a.score || a.entry.key.localeCompare(b.entry.key))
+    .slice(0, limit)
+    .map((x) => x.entry);
+}

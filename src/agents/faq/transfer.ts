@@ -1,0 +1,83 @@
+import { codeBlock } from "./format";
+import type { Alias, Entry } from "./store";
+
+/** One entry in an export; `aliases` are display forms. */
+export interface TransferEntry {
+  key: string;
+  answer: string;
+  aliases?: string[];
+}
+
+export const EXPORT_FORMAT = "matrix-agent-bridge/faq";
+
+/** Room for the JSON in one message (the event carries it twice: body and HTML; events max 64 KiB). */
+export const MAX_EXPORT_CHARS = 24_000;
+
+/**
+ * The entries as JSON code blocks, split so each message stays well below the event size
+ * limit; every part is a complete document that `!faq import` accepts on its own.
+ */
+export function exportDocuments(entries: Entry[], aliases: Alias[], maxChars = MAX_EXPORT_CHARS): string[] {
+  const items: TransferEntry[] = entries.map((e) => {
+    const own = aliases.filter((a) => a.target === e.key).map((a) => a.displayAlias);
+    return own.length
+      ? { key: e.displayKey, answer: e.answer, aliases: own }
+      : { key: e.displayKey, answer: e.answer };
+  });
+  const doc = (part: TransferEntry[]) =>
+    codeBlock(JSON.stringify({ format: EXPORT_FORMAT, version: 1, entries: part }, null, 2), "json");
+  const parts: TransferEntry[][] = [];
+  let current: TransferEntry[] = [];
+  for (const item of items) {
+    if (current.length > 0 && doc([...current, item]).length > maxChars) {
+      parts.push(current);
+      current = [];
+    }
+    current.push(item);
+  }
+  if (current.length > 0 || parts.length === 0) parts.push(current);
+  return parts.map(doc);
+}
+
+/**
+ * Reads what `!faq import` was given: the export document (optionally still inside its code
+ * fence), a bare list of entries, or a simple `{ "key": "answer" }` object.
+ * Returns the entries, or a message saying what is wrong.
+ */
+export function parseImport(text: string): TransferEntry[] | string {
+  let body = text.trim();
+  const fenced = /(`{3,}|~{3,})[^\n]*\n([\s\S]*?)\n?\1/u.exec(body);
+  if (fenced) body = fenced[2];
+  let data: unknown;
+  try {
+    data = JSON.parse(body);
+  } catch (err) {
+    return `That is not valid JSON (${(err as Error).message}). Paste what \`!faq export\` gave.`;
+  }
+  let list: unknown;
+  if (Array.isArray(data)) list = data;
+  else if (data && typeof data === "object" && Array.isArray((data as { entries?: unknown }).entries)) {
+    list = (data as { entries: unknown[] }).entries;
+  } else if (data && typeof data === "object") {
+    const values = Object.entries(data as Record<string, unknown>);
+    if (values.every(([, v]) => typeof v === "string")) {
+      list = values.map(([key, answer]) => ({ key, answer }));
+    }
+  }
+  if (!Array.isArray(list)) {
+    return 'Expected `{"entries": [{"key": …, "answer": …}]}`, a list of entries, or `{"key": "answer", …}`.';
+  }
+  const out: TransferEntry[] = [];
+  for (const [i, item] of list.entries()) {
+    const e = item as Record<string, unknown> | null;
+    if (!e || typeof e.key !== "string" || typeof e.answer !== "string") {
+      return `Entry ${i + 1} needs a text "key" and a text "answer".`;
+    }
+    const aliases = e.aliases;
+    if (aliases !== undefined && (!Array.isArray(aliases) || aliases.some((a) => typeof a !== "string"))) {
+      return `Entry ${i + 1}: "aliases" must be a list of texts.`;
+    }
+    out.push({ key: e.key, answer: e.answer, ...(aliases ? { aliases: aliases as string[] } : {}) });
+  }
+  return out;
+}
