@@ -2,6 +2,8 @@ import type { Knex } from "knex";
 import * as m001 from "./001_core";
 import * as m002 from "./002_scheduler";
 import * as m003 from "./003_user_prefs";
+import * as m004 from "./004_devices";
+import * as m005 from "./005_inbox_room_order";
 
 /** A core schema migration. Names are recorded as `core/<name>` in the migration table; never rename one. */
 export interface CoreMigration {
@@ -18,4 +20,6 @@ export const coreMigrations: readonly CoreMigration[] = [
   { name: "001_core", up: m001.up, down: m001.down },
   { name: "002_scheduler", up: m002.up, down: m002.down },
   { name: "003_user_prefs", up: m003.up, down: m003.down },
+  { name: "004_devices", up: m004.up, down: m004.down },
+  { name: "005_inbox_room_order", up: m005.up, down: m005.down },
 ];

@@ -1,3 +1,4 @@
+import type { Knex } from "knex";
 import { Bridge, AppServiceRegistration } from "matrix-appservice-bridge";
 import { moduleLogger, registerSecrets } from "../logging/logger";
 import { BridgeError, HomeserverError, errorMessage } from "../errors";
@@ -14,6 +15,9 @@ import { resolveAgents, type ResolvedAgent } from "../agents/agentConfig";
 import type { AgentDefinition } from "../agents/types";
 import { OutboxWorker } from "../queue/outboxWorker";
 import { createMetrics, type BridgeMetrics } from "../metrics";
+import { deliveryConfig, type DeliveryConfig } from "../config/deliveryConfig";
+import { Pruner } from "../store/pruner";
+import { AgentDevices } from "./agentDevices";
 import { HomeserverClient, MatrixHttpError } from "./homeserverClient";
 import { HttpServer } from "./httpServer";
 import { readRegistration, registrationProblems, type Registration } from "./registration";
@@ -37,8 +41,10 @@ export interface AgentBridgeOptions {
   registration?: Registration;
   /** Defaults to the registry; tests pass their own agents. */
   definitions?: readonly AgentDefinition[];
-  /** How long stop() waits for in-flight sends. */
+  /** How long stop() waits for in-flight sends (overrides delivery.shutdown_grace_ms). */
   shutdownGraceMs?: number;
+  /** Overrides of the delivery section (tests, benchmarks). */
+  delivery?: Partial<DeliveryConfig>;
 }
 
 /**
@@ -53,6 +59,9 @@ export class AgentBridge {
   private http?: HttpServer;
   private worker?: OutboxWorker;
   private pipeline?: EventPipeline;
+  private pruner?: Pruner;
+  private devices?: AgentDevices;
+  private readonly delivery: DeliveryConfig;
   private host?: AgentHost;
   private scheduler?: SchedulerDispatcher;
   private client: HomeserverClient;
@@ -84,6 +93,7 @@ export class AgentBridge {
       );
     }
     registerSecrets(this.registration.as_token, this.registration.hs_token);
+    this.delivery = { ...deliveryConfig(config), ...opts.delivery };
     this.client = new HomeserverClient(config.homeserver.url, this.registration.as_token);
   }
 
@@ -150,13 +160,30 @@ export class AgentBridge {
       dms: this.dms,
       allowList: new InviteAllowList(this.config.bridge.invite_allow, this.config.homeserver.domain),
     });
+    const devices = new AgentDevices(knex, this.client, this.delivery.device_id);
+    this.devices = devices;
+    await devices.load();
+    const shared = this.db.dialect === "postgres"; // several processes may share the database
     this.worker = new OutboxWorker(
       outbox,
       this.client,
-      { concurrency: 8, backoff: { baseMs: 500, maxMs: 60_000 }, idlePollMs: 5_000 },
       {
-        sent: () => this.metrics.sends.inc({ outcome: "sent" }),
-        retried: () => this.metrics.sends.inc({ outcome: "retried" }),
+        concurrency: shared ? postgresSendConcurrency(knex, this.delivery) : this.delivery.outbox_concurrency,
+        backoff: { baseMs: this.delivery.retry_base_ms, maxMs: this.delivery.retry_max_ms },
+        idlePollMs: 5_000,
+        deviceFor: (userId) => devices.deviceFor(userId),
+        forgetDevice: (userId) => devices.forget(userId),
+        exclusiveRooms: shared,
+      },
+      {
+        sent: (_row, _eventId, ms) => {
+          this.metrics.sends.inc({ outcome: "sent" });
+          this.metrics.sendSeconds.observe(ms / 1000);
+        },
+        retried: (_row, _reason, _delay, kind) => {
+          this.metrics.sends.inc({ outcome: "retried" });
+          this.metrics.sendRetries.inc({ reason: kind });
+        },
         parked: () => this.metrics.sends.inc({ outcome: "parked" }),
       },
     );
@@ -165,16 +192,39 @@ export class AgentBridge {
       worker.kick();
       this.scheduler?.kick();
     };
-    this.pipeline = new EventPipeline(knex, inbox, dispatcher.handle, afterCommit, {
-      received: (count, claimed) => {
-        this.metrics.eventsReceived.inc(count);
-        this.metrics.eventsDeduplicated.inc(count - claimed);
+    this.pipeline = new EventPipeline(
+      knex,
+      inbox,
+      dispatcher.handle,
+      afterCommit,
+      {
+        received: (count, claimed) => {
+          this.metrics.eventsReceived.inc(count);
+          this.metrics.eventsDeduplicated.inc(count - claimed);
+        },
+        handled: (_event, outcome, ms) => {
+          this.metrics.eventsHandled.inc({ outcome });
+          this.metrics.eventHandleSeconds.observe(ms / 1000);
+        },
+        retried: () => this.metrics.eventRetries.inc(),
       },
-      handled: (_event, ok, ms) => {
-        this.metrics.eventsHandled.inc({ outcome: ok ? "ok" : "failed" });
-        this.metrics.eventHandleSeconds.observe(ms / 1000);
+      { maxQueued: this.delivery.max_queued_events, orderAcrossProcesses: shared },
+    );
+    this.pruner = new Pruner(
+      inbox,
+      outbox,
+      {
+        eventRetentionDays: this.config.database.event_retention_days,
+        sentRetentionDays: this.delivery.sent_retention_days,
+        failedRetentionDays: this.delivery.failed_retention_days,
+        intervalMs: this.delivery.prune_interval_minutes * 60_000,
       },
-    });
+      (report) => {
+        this.metrics.pruned.inc({ kind: "events" }, report.events);
+        this.metrics.pruned.inc({ kind: "sent" }, report.sent);
+        this.metrics.pruned.inc({ kind: "failed" }, report.failed);
+      },
+    );
 
     // The HTTP server must listen before the ping: the homeserver calls us back.
     this.http = this.createHttpServer();
@@ -186,6 +236,7 @@ export class AgentBridge {
       { userId: botUserId(this.config), displayName: `${this.config.bridge.space_name} bridge` },
       ...this.agents.map((a) => ({ userId: a.userId, displayName: a.displayName, avatarUrl: a.avatarUrl })),
     ]);
+    await devices.ensureAll([botUserId(this.config), ...this.agents.map((a) => a.userId)]);
     await host.startAll(knex);
     this.scheduler = new SchedulerDispatcher(
       knex,
@@ -197,7 +248,10 @@ export class AgentBridge {
     this.spaceId = await this.spaces.ensureBridgeSpace(this.agents);
     this.worker.start();
     this.scheduler.start();
+    this.pruner.start();
     this.ready = true;
+    // Events received since the HTTP server started were only claimed; handle them (and any left
+    // over from a previous run) now that the agents are running.
     await this.pipeline.recover();
     log.info(
       { ms: Date.now() - started, agents: this.agents.map((a) => a.userId), spaceId: this.spaceId },
@@ -205,13 +259,21 @@ export class AgentBridge {
     );
   }
 
-  /** Graceful stop: refuse new transactions (503), finish in-flight work, keep the rest queued. */
+  /**
+   * Graceful stop: new transactions get 503 (the homeserver keeps them for the next start); the
+   * transactions being recorded are answered; events and sends in flight get the grace period to
+   * finish; everything else stays claimed or in the outbox for the next start.
+   */
   async stop(): Promise<void> {
+    const graceMs = this.opts.shutdownGraceMs ?? this.delivery.shutdown_grace_ms;
+    const deadline = Date.now() + graceMs;
     this.ready = false;
     this.http?.startDraining();
-    await this.pipeline?.idle();
+    await this.http?.drained();
+    await this.pipeline?.stop(Math.max(0, deadline - Date.now()));
+    await this.pruner?.stop();
     await this.scheduler?.stop();
-    await this.worker?.stop(this.opts.shutdownGraceMs ?? 10_000);
+    await this.worker?.stop(Math.max(0, deadline - Date.now()));
     await this.host?.stopAll();
     await this.http?.close();
     await this.db?.close();
@@ -265,6 +327,7 @@ export class AgentBridge {
       hsToken: this.registration.hs_token,
       metricsEnabled: this.config.metrics.enabled,
       metricsToken: this.config.metrics.token,
+      onTransactionAnswered: (outcome) => this.metrics.transactions.inc({ outcome }),
       handlers: {
         onTransaction: async (_txnId, events) => {
           await this.pipeline!.receive(events);
@@ -293,7 +356,15 @@ export class AgentBridge {
     if (!this.db) return;
     const outbox = new Outbox(this.db.knex);
     this.metrics.outboxDepth.set(await outbox.pendingCount());
+    this.metrics.outboxFailed.set(await outbox.failedCount());
     this.metrics.outboxOldestSeconds.set((await outbox.oldestPendingAgeSeconds(new Date())) ?? 0);
+    this.metrics.eventsUnhandled.set((await new Inbox(this.db.knex).counts()).claimed);
+  }
+
+  /** Runs one pruning pass now (tests). */
+  async pruneNow(): Promise<{ events: number; sent: number; failed: number }> {
+    if (!this.pruner) throw new Error("Bridge not started");
+    return this.pruner.runOnce();
   }
 
   private async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
@@ -313,4 +384,13 @@ export class AgentBridge {
     checks.started = this.ready ? "ok" : "starting";
     return { ready: Object.values(checks).every((v) => v === "ok"), checks };
   }
+}
+
+/**
+ * On PostgreSQL each room being delivered holds a pooled connection for the duration of its send
+ * (the room's advisory lock): keep two connections of the pool for everything else.
+ */
+function postgresSendConcurrency(knex: Knex, delivery: DeliveryConfig): number {
+  const poolMax = Number((knex.client as { pool?: { max?: number } }).pool?.max ?? 10);
+  return Math.max(1, Math.min(delivery.outbox_concurrency, poolMax - 2));
 }

@@ -17,11 +17,15 @@ export interface AppserviceHandlers {
   metrics(): Promise<{ contentType: string; body: string }>;
 }
 
+export type TransactionOutcome = "ok" | "failed" | "draining";
+
 export interface HttpServerOptions {
   hsToken: string;
   metricsEnabled: boolean;
   metricsToken?: string;
   handlers: AppserviceHandlers;
+  /** Told how each pushed transaction was answered (metrics). */
+  onTransactionAnswered?(outcome: TransactionOutcome, events: number): void;
 }
 
 /**
@@ -32,6 +36,8 @@ export interface HttpServerOptions {
 export class HttpServer {
   private server?: Server;
   private draining = false;
+  /** Transactions being recorded right now; stopping waits for them. */
+  private readonly recording = new Set<Promise<void>>();
   readonly app = express();
 
   constructor(private readonly opts: HttpServerOptions) {
@@ -78,6 +84,11 @@ export class HttpServer {
     this.draining = true;
   }
 
+  /** Resolves when every transaction that arrived before draining began has been answered. */
+  async drained(): Promise<void> {
+    while (this.recording.size) await Promise.allSettled([...this.recording]);
+  }
+
   async close(): Promise<void> {
     const server = this.server;
     if (!server) return;
@@ -89,6 +100,7 @@ export class HttpServer {
   private async transaction(req: Request, res: Response): Promise<void> {
     if (this.draining) {
       res.status(503).json({ errcode: "M_UNAVAILABLE", error: "Shutting down; retry later" });
+      this.opts.onTransactionAnswered?.("draining", 0);
       return;
     }
     const txnId = String(req.params.txnId);
@@ -99,9 +111,18 @@ export class HttpServer {
     }
     const events = ((body.events as unknown[]) ?? []).filter(isEvent);
     const ephemeral = Array.isArray(body.ephemeral) ? body.ephemeral : [];
+    const recording = Promise.resolve().then(() =>
+      this.opts.handlers.onTransaction(txnId, events, ephemeral),
+    );
+    const tracked = recording.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.recording.add(tracked);
     try {
-      await this.opts.handlers.onTransaction(txnId, events, ephemeral);
+      await recording;
       res.json({});
+      this.opts.onTransactionAnswered?.("ok", events.length);
     } catch (err) {
       // Not recorded → not acknowledged: the homeserver retries the same transaction later.
       log.error(
@@ -109,6 +130,9 @@ export class HttpServer {
         "Could not record transaction; answering 500 so it is retried",
       );
       res.status(500).json({ errcode: "M_UNKNOWN", error: "Could not record the transaction" });
+      this.opts.onTransactionAnswered?.("failed", events.length);
+    } finally {
+      this.recording.delete(tracked);
     }
   }
 

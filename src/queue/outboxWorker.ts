@@ -1,7 +1,10 @@
 import PQueue from "p-queue";
+import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
+import { HomeserverError } from "../errors";
+import { faultPoint } from "../faultPoints";
 import type { Outbox, OutboxRow } from "../store/outbox";
-import type { HomeserverClient } from "../appservice/homeserverClient";
+import { MatrixHttpError, type HomeserverClient } from "../appservice/homeserverClient";
 import { classifySendError, type BackoffOptions } from "./retryPolicy";
 
 const log = moduleLogger("queue/outbox");
@@ -12,15 +15,30 @@ export interface OutboxWorkerOptions {
   backoff: BackoffOptions;
   /** Longest sleep between checks when nothing wakes the worker. */
   idlePollMs: number;
-  /** Fixed device of a sending user, so the homeserver persists transaction ids (24 h dedupe). */
-  deviceFor?: (userId: string) => string | undefined;
+  /**
+   * Fixed device of a sending user, so the homeserver persists transaction ids (24 h dedupe).
+   * May create the device on first use; a rejection makes the send retry later.
+   */
+  deviceFor?: (userId: string) => string | undefined | Promise<string | undefined>;
+  /** The homeserver no longer knows the user's device (M_UNKNOWN_DEVICE): forget it, make a new one. */
+  forgetDevice?: (userId: string) => void | Promise<void>;
+  /**
+   * Hold a per-room lock (PostgreSQL advisory lock) around each send, so that several bridge
+   * processes sharing one database never deliver the same room at the same time. Not for PGlite.
+   */
+  exclusiveRooms?: boolean;
 }
+
+/** Why a send is retried, as a small fixed set (a metric label). */
+export type RetryReason = "rate_limited" | "server_error" | "network" | "unknown_device" | "other";
 
 export interface DeliveryObserver {
   sent?(row: OutboxRow, eventId: string, latencyMs: number): void;
-  retried?(row: OutboxRow, reason: string, delayMs: number): void;
+  retried?(row: OutboxRow, reason: string, delayMs: number, kind: RetryReason): void;
   parked?(row: OutboxRow, reason: string): void;
 }
+
+type Step = "sent" | "parked" | "wait" | "empty" | "busy";
 
 /**
  * Delivers outbox rows. The database is the queue: rows are read a room at a time, so memory
@@ -54,14 +72,35 @@ export class OutboxWorker {
     this.wake?.();
   }
 
-  /** Stops taking new rooms, waits up to graceMs for in-flight sends; the rest stays in the outbox. */
-  async stop(graceMs: number): Promise<void> {
-    if (!this.running) return;
+  /** Rooms being delivered right now. */
+  get busyRooms(): number {
+    return this.activeRooms.size;
+  }
+
+  /**
+   * Stops taking new rows and waits up to graceMs for the sends in flight to finish (and be
+   * recorded); whatever is not sent stays in the outbox for the next start. Returns true when
+   * everything in flight finished within the grace period.
+   */
+  async stop(graceMs: number): Promise<boolean> {
+    if (!this.running) return true;
     this.running = false;
     this.kick();
     await this.loop;
-    await Promise.race([this.queue.onIdle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
     this.queue.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      this.queue.onIdle().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      log.warn(
+        { rooms: [...this.activeRooms] },
+        "Shutdown grace period over with sends in flight; they are re-sent (same transaction ids) on the next start",
+      );
+    }
+    return finished;
   }
 
   /** Resolves when nothing is pending or in flight (for tests and benchmarks). */
@@ -84,6 +123,7 @@ export class OutboxWorker {
       } catch (err) {
         log.error({ err: (err as Error).message }, "Outbox poll failed; will retry");
       }
+      if (!this.running) break;
       const untilDue = nextDue ? nextDue.getTime() - Date.now() : this.opts.idlePollMs;
       await this.sleep(Math.max(10, Math.min(untilDue, this.opts.idlePollMs)));
     }
@@ -101,7 +141,7 @@ export class OutboxWorker {
   }
 
   private schedule(roomId: string): void {
-    if (this.activeRooms.has(roomId)) return;
+    if (this.activeRooms.has(roomId) || !this.running) return;
     this.activeRooms.add(roomId);
     void this.queue.add(async () => {
       try {
@@ -118,46 +158,67 @@ export class OutboxWorker {
 
   private async drainRoom(roomId: string): Promise<void> {
     while (this.running) {
-      const row = await this.outbox.headOfRoom(roomId);
-      if (!row || row.nextAttemptAt.getTime() > Date.now()) return;
-      const started = Date.now();
-      try {
-        const eventId = await this.deliver(row);
-        await this.outbox.markSent(row.id, eventId);
-        this.observer.sent?.(row, eventId, Date.now() - started);
-      } catch (err) {
-        const outcome = classifySendError(err, row.attempts, this.opts.backoff);
-        if (outcome.kind === "park") {
-          log.warn(
-            { roomId, outboxId: row.id, reason: outcome.reason },
-            "Outbound message parked: will not retry",
-          );
-          await this.outbox.markFailed(row.id, outcome.reason);
-          this.observer.parked?.(row, outcome.reason);
-          continue; // the next message of the room may still go through
-        }
-        log.info(
-          { roomId, outboxId: row.id, reason: outcome.reason, delayMs: outcome.delayMs },
-          "Send failed; will retry",
-        );
-        await this.outbox.markRetry(row.id, outcome.reason, new Date(Date.now() + outcome.delayMs));
-        this.observer.retried?.(row, outcome.reason, outcome.delayMs);
-        return; // head-of-line: later rows of this room wait, other rooms go on
-      }
+      const step: Step = this.opts.exclusiveRooms
+        ? await this.outbox.withRoomLock(roomId, (trx) => this.sendHead(roomId, trx))
+        : await this.sendHead(roomId);
+      // sent or parked: the next message of the room may go now.
+      if (step !== "sent" && step !== "parked") return;
     }
   }
 
-  private deliver(row: OutboxRow): Promise<string> {
+  /** Sends the room's head if it is due, and records the outcome (in `trx` when given). */
+  private async sendHead(roomId: string, trx?: Knex.Transaction): Promise<Step> {
+    const row = await this.outbox.headOfRoom(roomId, trx);
+    if (!row || row.nextAttemptAt.getTime() > Date.now()) return "empty";
+    const started = Date.now();
+    try {
+      const eventId = await this.deliver(row);
+      faultPoint("during-send");
+      await this.outbox.markSent(row.id, eventId, trx);
+      this.observer.sent?.(row, eventId, Date.now() - started);
+      return "sent";
+    } catch (err) {
+      if (err instanceof MatrixHttpError && err.errcode === "M_UNKNOWN_DEVICE" && this.opts.forgetDevice) {
+        log.warn({ userId: row.sender }, "The homeserver lost the sending device; making a new one");
+        await this.opts.forgetDevice(row.sender);
+        await this.outbox.markRetry(row.id, err.message, new Date(Date.now() + 100), trx);
+        this.observer.retried?.(row, err.message, 100, "unknown_device");
+        return "wait";
+      }
+      const outcome = classifySendError(err, row.attempts, this.opts.backoff);
+      if (outcome.kind === "park") {
+        log.warn(
+          { roomId, outboxId: row.id, reason: outcome.reason },
+          "Outbound message parked: will not retry",
+        );
+        await this.outbox.markFailed(row.id, outcome.reason, trx);
+        this.observer.parked?.(row, outcome.reason);
+        return "parked";
+      }
+      log.info(
+        { roomId, outboxId: row.id, reason: outcome.reason, delayMs: outcome.delayMs },
+        "Send failed; will retry",
+      );
+      await this.outbox.markRetry(row.id, outcome.reason, new Date(Date.now() + outcome.delayMs), trx);
+      this.observer.retried?.(row, outcome.reason, outcome.delayMs, retryReason(err));
+      return "wait"; // head-of-line: later rows of this room wait, other rooms go on
+    }
+  }
+
+  private async deliver(row: OutboxRow): Promise<string> {
     if (row.stateKey !== undefined && row.stateKey !== null) {
       return this.client.sendState(row.roomId, row.type, row.stateKey, row.content, row.sender);
     }
-    return this.client.sendEvent(
-      row.roomId,
-      row.type,
-      row.id,
-      row.content,
-      row.sender,
-      this.opts.deviceFor?.(row.sender),
-    );
+    const deviceId = await this.opts.deviceFor?.(row.sender);
+    return this.client.sendEvent(row.roomId, row.type, row.id, row.content, row.sender, deviceId);
   }
+}
+
+function retryReason(err: unknown): RetryReason {
+  if (err instanceof MatrixHttpError) {
+    if (err.status === 429) return "rate_limited";
+    if (err.status >= 500 || err.status === 408) return "server_error";
+    return "other";
+  }
+  return err instanceof HomeserverError ? "network" : "other";
 }

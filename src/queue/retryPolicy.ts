@@ -45,3 +45,57 @@ export function classifySendError(err: unknown, attempt: number, opts: BackoffOp
     reason: String((err as Error)?.message ?? err),
   };
 }
+
+/** Network error codes of Node, undici and node-postgres that say "try again later". */
+const TRANSIENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
+
+const TRANSIENT_MESSAGE =
+  /Timeout acquiring a connection|Connection terminated|connection error|socket hang up|fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Knex: Timeout/i;
+
+/**
+ * Whether an error while handling an event may go away by itself: the homeserver or the database
+ * unreachable, overloaded or restarting (5xx, 429, network errors, PostgreSQL connection
+ * exceptions, serialization failures and deadlocks). Such events are retried; anything else
+ * (a 403 on a join, a bug) is recorded as failed.
+ */
+export function isTransientError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    if (e instanceof MatrixHttpError) return e.status >= 500 || e.status === 429 || e.status === 408;
+    if (e instanceof HomeserverError) return true;
+    const x = e as {
+      code?: unknown;
+      statusCode?: unknown;
+      httpStatus?: unknown;
+      errcode?: unknown;
+      body?: { errcode?: unknown };
+      message?: unknown;
+      cause?: unknown;
+    };
+    const status = Number(x.statusCode ?? x.httpStatus);
+    if (Number.isFinite(status) && status > 0) return status >= 500 || status === 429 || status === 408;
+    if (x.errcode === "M_LIMIT_EXCEEDED" || x.body?.errcode === "M_LIMIT_EXCEEDED") return true;
+    if (typeof x.code === "string") {
+      if (TRANSIENT_CODES.has(x.code)) return true;
+      // PostgreSQL SQLSTATE: 08 connection exception, 57P0x shutdown / cannot connect now,
+      // 53300 too many connections, 40001 serialization failure, 40P01 deadlock.
+      if (/^08|^57P0[1-3]$|^53300$|^40001$|^40P01$/.test(x.code)) return true;
+    }
+    if (typeof x.message === "string" && TRANSIENT_MESSAGE.test(x.message)) return true;
+    e = x.cause;
+  }
+  return false;
+}

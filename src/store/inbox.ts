@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { BridgeError } from "../errors";
 import { moduleLogger } from "../logging/logger";
+import { faultPoint } from "../faultPoints";
 import { affectedRows, storableText, toJsonb, type Queryable } from "./database";
 
 const log = moduleLogger("store/inbox");
@@ -53,6 +54,8 @@ interface ClaimRow {
 
 /** Rows per INSERT. Far below PostgreSQL's 65535 bind parameters (5 per row). */
 const CLAIM_CHUNK = 1000;
+/** Rows per DELETE when pruning, so a large backlog never holds long locks. */
+const PRUNE_BATCH = 5000;
 /** Retries of a claim that PostgreSQL aborted as a deadlock victim. */
 const DEADLOCK_RETRIES = 5;
 const MAX_ERROR_LENGTH = 4000;
@@ -90,8 +93,9 @@ export class Inbox {
 
   /**
    * Claims events by id and returns the ids that were new, in input order. Replays, ids already
-   * claimed by a concurrent caller and duplicates within `events` are left out. Each chunk of
-   * up to 1000 events is a single INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING event_id.
+   * claimed by a concurrent caller and duplicates within `events` are left out. All chunks (of up to
+   * 1000 events, each a single INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING event_id)
+   * commit in one transaction: a batch is claimed entirely or not at all.
    */
   async claim(events: InboundEvent[]): Promise<string[]> {
     const rows = new Map<string, ClaimRow>();
@@ -110,11 +114,26 @@ export class Inbox {
       });
     }
     const all = [...rows.values()];
-    const claimed = new Set<string>();
-    for (let i = 0; i < all.length; i += CLAIM_CHUNK) {
-      for (const id of await this.insertChunk(all.slice(i, i + CLAIM_CHUNK))) claimed.add(id);
+    if (all.length === 0) return [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const claimed = await this.knex.transaction(async (trx) => {
+          const ids = new Set<string>();
+          for (let i = 0; i < all.length; i += CLAIM_CHUNK) {
+            for (const id of await this.insertChunk(trx, all.slice(i, i + CLAIM_CHUNK))) ids.add(id);
+          }
+          faultPoint("before-claim-commit");
+          return ids;
+        });
+        return [...rows.keys()].filter((id) => claimed.has(id));
+      } catch (err) {
+        // Should not happen given the ordering (see insertChunk); the transaction was rolled back
+        // as a whole, so retrying cannot claim anything twice.
+        if (!isDeadlock(err) || attempt >= DEADLOCK_RETRIES) throw err;
+        log.warn({ attempt, rows: all.length }, "deadlock while claiming events; retrying");
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
     }
-    return [...rows.keys()].filter((id) => claimed.has(id));
   }
 
   /**
@@ -123,35 +142,25 @@ export class Inbox {
    * event_id; their seq numbers are drawn from the sequence first, in input order, so that
    * `unhandled()` still replays a batch in the order it arrived.
    */
-  private async insertChunk(chunk: ClaimRow[]): Promise<string[]> {
+  private async insertChunk(trx: Knex.Transaction, chunk: ClaimRow[]): Promise<string[]> {
     let rows = chunk;
     if (rows.length > 1) {
-      const seqs = await this.allocateSeqs(rows.length);
+      const seqs = await this.allocateSeqs(trx, rows.length);
       rows = rows
         .map((row, i) => ({ ...row, seq: seqs[i] }))
         .sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
     }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = (await this.knex("inbound_events")
-          .insert(rows)
-          .onConflict("event_id")
-          .ignore()
-          .returning("event_id")) as { event_id: string }[];
-        return result.map((r) => r.event_id);
-      } catch (err) {
-        // Should not happen given the ordering; the statement was rolled back as a whole, so
-        // retrying cannot claim anything twice.
-        if (!isDeadlock(err) || attempt >= DEADLOCK_RETRIES) throw err;
-        log.warn({ attempt, rows: rows.length }, "deadlock while claiming events; retrying");
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-      }
-    }
+    const result = (await trx("inbound_events")
+      .insert(rows)
+      .onConflict("event_id")
+      .ignore()
+      .returning("event_id")) as { event_id: string }[];
+    return result.map((r) => r.event_id);
   }
 
   /** `n` fresh values of inbound_events.seq, ascending. */
-  private async allocateSeqs(n: number): Promise<number[]> {
-    const result = await this.knex.raw<{ rows: { seq: string | number }[] }>(
+  private async allocateSeqs(db: Queryable, n: number): Promise<number[]> {
+    const result = await db.raw<{ rows: { seq: string | number }[] }>(
       "SELECT nextval(pg_get_serial_sequence('inbound_events', 'seq')) AS seq FROM generate_series(1, ?::int)",
       [n],
     );
@@ -178,13 +187,62 @@ export class Inbox {
     return affectedRows(n) > 0;
   }
 
-  /** Claimed but not yet handled or failed events, oldest claim first. */
-  async unhandled(limit = 500): Promise<StoredEvent[]> {
+  /** Claimed but not yet handled or failed events, oldest claim first (after `afterSeq`, if given). */
+  async unhandled(limit = 500, afterSeq = 0): Promise<StoredEvent[]> {
     const rows = (await this.knex("inbound_events")
       .where({ status: "claimed" })
+      .andWhere("seq", ">", afterSeq)
       .orderBy("seq")
       .limit(limit)) as EventRow[];
     return rows.map(toStoredEvent);
+  }
+
+  /**
+   * Claimed events of `roomId` that arrived before event `eventId` and are still unhandled: another process
+   * is handling them, or a crash stranded them. Handling them first keeps a room's order.
+   */
+  async unhandledBefore(roomId: string, eventId: string, limit = 100): Promise<StoredEvent[]> {
+    const rows = (await this.knex("inbound_events")
+      .where({ status: "claimed", room_id: storableText(roomId) })
+      .andWhere(
+        "seq",
+        "<",
+        this.knex("inbound_events")
+          .select("seq")
+          .where({ event_id: storableText(eventId) }),
+      )
+      .orderBy("seq")
+      .limit(limit)) as EventRow[];
+    return rows.map(toStoredEvent);
+  }
+
+  /** Ids of claimed events received more than `olderThanMs` ago (by the database clock), oldest first. */
+  async staleClaims(olderThanMs: number, limit = 100): Promise<string[]> {
+    const rows = (await this.knex("inbound_events")
+      .select("event_id")
+      .where({ status: "claimed" })
+      .andWhere("received_at", "<", this.knex.raw("now() - make_interval(secs => ?)", [olderThanMs / 1000]))
+      .orderBy("seq")
+      .limit(limit)) as { event_id: string }[];
+    return rows.map((r) => r.event_id);
+  }
+
+  /**
+   * Locks an event's row for the rest of `trx` and returns its status and seq (null if unknown).
+   * Whoever handles an event takes this lock first and proceeds only while the status is still
+   * "claimed": a second handler (another process, or a recovery pass) waits for the first one's
+   * commit, then sees "handled" and does nothing.
+   */
+  async lockForHandling(
+    trx: Knex.Transaction,
+    eventId: string,
+  ): Promise<{ status: InboundStatus; seq: number } | null> {
+    const row = (await trx("inbound_events")
+      .select("status", "seq")
+      .where({ event_id: storableText(eventId) })
+      .forUpdate()
+      .first()) as { status: InboundStatus; seq: string | number } | undefined;
+    return row ? { status: row.status, seq: Number(row.seq) } : null;
   }
 
   async get(eventId: string): Promise<StoredEvent | null> {
@@ -202,11 +260,19 @@ export class Inbox {
     if (!Number.isFinite(olderThanDays) || olderThanDays < 0) {
       throw new BridgeError("INVALID_ARGUMENT", `prune: olderThanDays must be >= 0, got ${olderThanDays}`);
     }
-    const result = await this.knex("inbound_events")
-      .whereIn("status", ["handled", "failed"])
-      .where("received_at", "<", this.knex.raw("now() - make_interval(secs => ?)", [olderThanDays * 86400]))
-      .del();
-    const deleted = affectedRows(result);
+    let deleted = 0;
+    for (;;) {
+      const result = await this.knex.raw<{ rowCount?: number }>(
+        `DELETE FROM inbound_events WHERE event_id IN (
+           SELECT event_id FROM inbound_events
+           WHERE status IN ('handled', 'failed') AND received_at < now() - make_interval(secs => ?)
+           LIMIT ?)`,
+        [olderThanDays * 86400, PRUNE_BATCH],
+      );
+      const n = affectedRows(result);
+      deleted += n;
+      if (n < PRUNE_BATCH) break;
+    }
     if (deleted > 0) log.info({ deleted, olderThanDays }, "pruned old inbound events");
     return deleted;
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { BridgeError } from "../errors";
-import { storableText, toJsonb, type Queryable } from "./database";
+import { affectedRows, storableText, toJsonb, type Queryable } from "./database";
 
 export type OutboxStatus = "pending" | "sent" | "failed";
 
@@ -50,6 +50,10 @@ interface Row {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ERROR_LENGTH = 4000;
+/** Rows per DELETE when pruning. */
+const PRUNE_BATCH = 5000;
+/** First key of the advisory locks that make one process at a time deliver a room ("mab" in ASCII). */
+const ROOM_LOCK_CLASS = 0x6d6162;
 
 function toOutboxRow(row: Row): OutboxRow {
   const out: OutboxRow = {
@@ -128,11 +132,9 @@ export class Outbox {
   }
 
   /** The oldest pending message of a room, whether or not it is due. */
-  async headOfRoom(roomId: string): Promise<OutboxRow | null> {
-    const row = (await this.knex("outbox")
-      .where({ room_id: roomId, status: "pending" })
-      .orderBy("seq")
-      .first()) as Row | undefined;
+  async headOfRoom(roomId: string, db: Queryable = this.knex): Promise<OutboxRow | null> {
+    const row = (await db("outbox").where({ room_id: roomId, status: "pending" }).orderBy("seq").first()) as
+      Row | undefined;
     return row ? toOutboxRow(row) : null;
   }
 
@@ -146,21 +148,26 @@ export class Outbox {
   }
 
   /** Records a successful send. Returns false if the row does not exist or was not pending. */
-  async markSent(id: string, eventId: string): Promise<boolean> {
+  async markSent(id: string, eventId: string, db: Queryable = this.knex): Promise<boolean> {
     if (!UUID.test(id)) return false;
-    const n = await this.knex("outbox")
+    const n = await db("outbox")
       .where({ id, status: "pending" })
-      .update({ status: "sent", sent_event_id: storableText(eventId), sent_at: this.knex.fn.now() });
+      .update({ status: "sent", sent_event_id: storableText(eventId), sent_at: db.fn.now() });
     return Number(n) > 0;
   }
 
   /** Records a failed attempt (attempts + 1) and when to try again. */
-  async markRetry(id: string, error: string, nextAttemptAt: Date): Promise<boolean> {
+  async markRetry(
+    id: string,
+    error: string,
+    nextAttemptAt: Date,
+    db: Queryable = this.knex,
+  ): Promise<boolean> {
     if (!UUID.test(id)) return false;
-    const n = await this.knex("outbox")
+    const n = await db("outbox")
       .where({ id, status: "pending" })
       .update({
-        attempts: this.knex.raw("attempts + 1"),
+        attempts: db.raw("attempts + 1"),
         last_error: errorText(error),
         next_attempt_at: nextAttemptAt,
       });
@@ -171,12 +178,69 @@ export class Outbox {
    * Parks a message that cannot be sent (status 'failed', attempts + 1 for the final attempt), so
    * the next message of its room becomes the head.
    */
-  async markFailed(id: string, reason: string): Promise<boolean> {
+  async markFailed(id: string, reason: string, db: Queryable = this.knex): Promise<boolean> {
     if (!UUID.test(id)) return false;
-    const n = await this.knex("outbox")
+    const n = await db("outbox")
       .where({ id, status: "pending" })
-      .update({ status: "failed", attempts: this.knex.raw("attempts + 1"), last_error: errorText(reason) });
+      .update({ status: "failed", attempts: db.raw("attempts + 1"), last_error: errorText(reason) });
     return Number(n) > 0;
+  }
+
+  /**
+   * Runs `fn` in a transaction that holds the room's delivery lock (a PostgreSQL advisory
+   * transaction lock), or returns "busy" at once when another process holds it. The lock dies with
+   * its connection, so a crashed process never blocks a room. Only for PostgreSQL: PGlite has one
+   * connection, which must not stay in a transaction while a request is in flight.
+   */
+  async withRoomLock<T>(roomId: string, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T | "busy"> {
+    return this.knex.transaction(async (trx) => {
+      const result = await trx.raw<{ rows: { locked: boolean }[] }>(
+        "SELECT pg_try_advisory_xact_lock(?, hashtext(?)) AS locked",
+        [ROOM_LOCK_CLASS, roomId],
+      );
+      if (!result.rows[0]?.locked) return "busy" as const;
+      return fn(trx);
+    });
+  }
+
+  /**
+   * Deletes sent messages sent more than `sentDays` days ago and parked (failed) ones created more
+   * than `failedDays` days ago. Pending messages are never pruned. Returns the rows deleted.
+   */
+  async prune(sentDays: number, failedDays: number): Promise<{ sent: number; failed: number }> {
+    for (const [name, days] of [
+      ["sentDays", sentDays],
+      ["failedDays", failedDays],
+    ] as const) {
+      if (!Number.isFinite(days) || days < 0) {
+        throw new BridgeError("INVALID_ARGUMENT", `prune: ${name} must be >= 0, got ${days}`);
+      }
+    }
+    const run = async (status: "sent" | "failed", column: string, days: number): Promise<number> => {
+      let deleted = 0;
+      for (;;) {
+        const result = await this.knex.raw(
+          `DELETE FROM outbox WHERE id IN (
+             SELECT id FROM outbox WHERE status = ? AND ${column} < now() - make_interval(secs => ?) LIMIT ?)`,
+          [status, days * 86400, PRUNE_BATCH],
+        );
+        const n = affectedRows(result);
+        deleted += n;
+        if (n < PRUNE_BATCH) return deleted;
+      }
+    };
+    return {
+      sent: await run("sent", "sent_at", sentDays),
+      failed: await run("failed", "created_at", failedDays),
+    };
+  }
+
+  /** Messages parked for good (status 'failed'). */
+  async failedCount(): Promise<number> {
+    const row = (await this.knex("outbox").where({ status: "failed" }).count({ n: "*" }).first()) as {
+      n: string | number;
+    };
+    return Number(row.n);
   }
 
   async pendingCount(): Promise<number> {

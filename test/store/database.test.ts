@@ -64,6 +64,8 @@ describe("file-backed embedded database", () => {
         "core/001_core",
         "core/002_scheduler",
         "core/003_user_prefs",
+        "core/004_devices",
+        "core/005_inbox_room_order",
       ]);
       await new RoomStore(db.knex).put("space:bridge", "!space:example.org", "space");
       await new Inbox(db.knex).claim([{ event_id: "$persisted", room_id: "!r:example.org" }]);

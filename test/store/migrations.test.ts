@@ -4,7 +4,7 @@ import type { Database } from "../../src/store/database";
 import { MIGRATION_TABLE, migrate, type MigrationSet } from "../../src/store/migrations";
 import { backendCases, closeTestDatabase } from "./databases";
 
-const CORE_TABLES = ["agent_profiles", "bridge_rooms", "inbound_events", "outbox"];
+const CORE_TABLES = ["agent_devices", "agent_profiles", "bridge_rooms", "inbound_events", "outbox"];
 
 async function tables(knex: Knex): Promise<string[]> {
   const result = await knex.raw<{ rows: { table_name: string }[] }>(
@@ -52,7 +52,13 @@ describe.each(backendCases())("migrations on %s", (_name, backend) => {
 
   it("applies the core schema once; a second run is a no-op", async () => {
     expect(await migrate(db)).toEqual({
-      applied: ["core/001_core", "core/002_scheduler", "core/003_user_prefs"],
+      applied: [
+        "core/001_core",
+        "core/002_scheduler",
+        "core/003_user_prefs",
+        "core/004_devices",
+        "core/005_inbox_room_order",
+      ],
     });
     expect(await tables(db.knex)).toEqual(expect.arrayContaining([...CORE_TABLES, MIGRATION_TABLE]));
     expect(await migrate(db)).toEqual({ applied: [] });
@@ -61,6 +67,8 @@ describe.each(backendCases())("migrations on %s", (_name, backend) => {
       "core/001_core",
       "core/002_scheduler",
       "core/003_user_prefs",
+      "core/004_devices",
+      "core/005_inbox_room_order",
     ]);
   });
 

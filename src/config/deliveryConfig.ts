@@ -1,0 +1,63 @@
+import type { BridgeConfig } from "./bridgeConfig";
+import { validateSection, type SectionSpec, type SectionValues } from "./fields";
+
+/**
+ * The `delivery` config section: exactly-once plumbing (outbound queue, shutdown, pruning).
+ * Every key has a default; MAB_DELIVERY_<KEY> overrides it. Read with `deliveryConfig(config)`,
+ * which works whether or not BridgeConfig already carries the section.
+ */
+export const deliverySpec = {
+  outbox_concurrency: {
+    type: "int",
+    default: 8,
+    min: 1,
+    max: 256,
+    doc: "Rooms the outbound queue delivers to at the same time (each room stays in order)",
+  },
+  retry_base_ms: {
+    type: "int",
+    default: 500,
+    min: 10,
+    doc: "First backoff after a failed send (doubles per attempt, with jitter)",
+  },
+  retry_max_ms: { type: "int", default: 60_000, min: 100, doc: "Longest backoff between two send attempts" },
+  shutdown_grace_ms: {
+    type: "int",
+    default: 10_000,
+    min: 0,
+    doc: "On SIGTERM, how long in-flight sends and events may take to finish; the rest waits for the next start",
+  },
+  prune_interval_minutes: { type: "int", default: 60, min: 1, doc: "How often old rows are pruned" },
+  sent_retention_days: {
+    type: "int",
+    default: 30,
+    min: 1,
+    doc: "How long delivered outbound messages are kept (agents look up the event ids of their messages)",
+  },
+  failed_retention_days: {
+    type: "int",
+    default: 30,
+    min: 1,
+    doc: "How long parked (undeliverable) outbound messages are kept for operators",
+  },
+  max_queued_events: {
+    type: "int",
+    default: 5000,
+    min: 10,
+    doc: "Incoming events held in memory; beyond this they wait in the database",
+  },
+  device_id: {
+    type: "string",
+    default: "MATRIX_AGENT_BRIDGE",
+    pattern: /^[A-Za-z0-9_.=-]{1,64}$/,
+    patternHint: "Use letters, digits and _ . = - (at most 64)",
+    doc: "Device id the bridge's users send from (the homeserver deduplicates resends per device for 24 h)",
+  },
+} satisfies SectionSpec;
+
+export type DeliveryConfig = SectionValues<typeof deliverySpec>;
+
+export function deliveryConfig(config: BridgeConfig, env: NodeJS.ProcessEnv = process.env): DeliveryConfig {
+  const raw = (config as unknown as { delivery?: unknown }).delivery;
+  return validateSection(["delivery"], deliverySpec, raw, env);
+}

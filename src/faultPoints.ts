@@ -1,0 +1,29 @@
+/**
+ * Crash points for the fault tests (test/e2e/faults). Inert unless the environment variable
+ * MAB_FAULT_KILL_AT names one of the points below: then the process kills itself with SIGKILL
+ * the MAB_FAULT_KILL_AFTER-th time (default 1) it reaches that point, exactly as a power cut or
+ * the OOM killer would, with no cleanup of any kind. The variables are read once, at start-up.
+ */
+export type FaultPoint =
+  /** Inside the claim's database transaction, after the INSERT and before COMMIT. */
+  | "before-claim-commit"
+  /** The claim committed; the homeserver has not been answered yet. */
+  | "after-claim"
+  /** An event is about to be handled (its transaction not yet begun). */
+  | "before-handle"
+  /** An event's handling (and its outbox rows) committed; nothing sent yet for it. */
+  | "after-handle"
+  /** The homeserver accepted a send; the outbox row is not yet marked sent. */
+  | "during-send";
+
+const armedAt = process.env.MAB_FAULT_KILL_AT || undefined;
+const killAfter = Math.max(1, Number(process.env.MAB_FAULT_KILL_AFTER ?? 1) || 1);
+let hits = 0;
+
+export function faultPoint(point: FaultPoint): void {
+  if (armedAt !== point) return;
+  hits += 1;
+  if (hits < killAfter) return;
+  process.stderr.write(`[fault] SIGKILL at ${point} (hit ${hits})\n`);
+  process.kill(process.pid, "SIGKILL");
+}
