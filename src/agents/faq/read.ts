@@ -56,6 +56,8 @@ export async function handleGet(
     await ctx.reply(found.entry.answer);
     return;
   }
+  // "?anyone here know X" in a group room is chat: only single words get a did-you-mean.
+  if (quiet && /\s/.test(rawKey.trim())) return;
   const misses = nearMisses(key, await visibleKeys(store, ctx.roomId));
   const best = misses.filter((m) => m.distance === misses[0]?.distance);
   if (best.length === 1) {

@@ -1,3 +1,4 @@
+import { messageContent } from "../../queue/renderMessage";
 import { codeBlock } from "./format";
 import type { Alias, Entry } from "./store";
 
@@ -10,14 +11,23 @@ export interface TransferEntry {
 
 export const EXPORT_FORMAT = "matrix-agent-bridge/faq";
 
-/** Room for the JSON in one message (the event carries it twice: body and HTML; events max 64 KiB). */
-export const MAX_EXPORT_CHARS = 24_000;
+/**
+ * Most bytes of message content per export part. Events are limited to 64 KiB and carry the
+ * JSON twice (body and HTML, where quotes and < > & grow on escaping), so parts are measured
+ * as the content actually sent, leaving room for the envelope and the reply relation.
+ */
+export const MAX_EXPORT_BYTES = 48_000;
+
+/** Size of the message content a reply with this Markdown becomes. */
+export function contentBytes(markdown: string): number {
+  return Buffer.byteLength(JSON.stringify(messageContent(markdown, { eventId: "$x" })));
+}
 
 /**
  * The entries as JSON code blocks, split so each message stays well below the event size
  * limit; every part is a complete document that `!faq import` accepts on its own.
  */
-export function exportDocuments(entries: Entry[], aliases: Alias[], maxChars = MAX_EXPORT_CHARS): string[] {
+export function exportDocuments(entries: Entry[], aliases: Alias[], maxBytes = MAX_EXPORT_BYTES): string[] {
   const items: TransferEntry[] = entries.map((e) => {
     const own = aliases.filter((a) => a.target === e.key).map((a) => a.displayAlias);
     return own.length
@@ -29,7 +39,7 @@ export function exportDocuments(entries: Entry[], aliases: Alias[], maxChars = M
   const parts: TransferEntry[][] = [];
   let current: TransferEntry[] = [];
   for (const item of items) {
-    if (current.length > 0 && doc([...current, item]).length > maxChars) {
+    if (current.length > 0 && contentBytes(doc([...current, item])) > maxBytes) {
       parts.push(current);
       current = [];
     }

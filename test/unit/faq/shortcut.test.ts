@@ -27,14 +27,15 @@ describe("FAQ `?key` shortcut, as the router would deliver it (args start with ?
     expect(await h.say(USER, ROOM, "?wifi?")).toBe("Network **office**, password `hunter2`");
   });
 
-  it("answers a near miss with a did-you-mean", async () => {
+  it("answers an exact multi-word key, and a single-word near miss with a did-you-mean", async () => {
+    expect(await h.say(USER, ROOM, "?Wi Fi")).toBe("Network **office**, password `hunter2`");
     expect(await h.say(USER, ROOM, "?wfii")).toBe(
       "Did you mean **WiFi**?\n\nNetwork **office**, password `hunter2`",
     );
   });
 
   it("stays silent in a group room on a miss and on chat that only starts with ?", async () => {
-    for (const text of ["?lunch", "?", "??", "? anyone here", "?\nwifi"]) {
+    for (const text of ["?lunch", "?", "??", "? anyone here", "?\nwifi", "?wfii anyone"]) {
       expect(await h.command(USER, ROOM, text)).toEqual([]);
     }
   });
