@@ -38,6 +38,7 @@ const TABLE: Row[] = [
   ["in 90 seconds x", BER, NOW_SPRING, "2026-03-28T22:31:30Z", "x"],
   ["in an hour and 15 minutes to call mum", BER, NOW_SPRING, "2026-03-28T23:45:00Z", "call mum"],
   ["stretch in 10 minutes", BER, NOW_SPRING, "2026-03-28T22:40:00Z", "stretch"],
+  ["in 3 days at 5pm x", BER, NOW_SPRING, "2026-03-31T15:00:00Z", "x"], // chrono reads more than "3 days"
   // Calendar words, read in the user's zone.
   ["tomorrow at 9am standup", BER, NOW_SPRING, "2026-03-29T07:00:00Z", "standup"], // 09:00 CEST
   ["at 17:30 go home", BER, NOW_SPRING, "2026-03-29T15:30:00Z", "go home"], // passed today → tomorrow
