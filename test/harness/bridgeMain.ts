@@ -26,7 +26,7 @@ async function main(configPath: string): Promise<void> {
     format: config.logging.format as LoggingOptions["format"],
   });
   routeBridgeLibraryLogs();
-  const bridge = new AgentBridge(config, { definitions: [echoAgent] });
+  let bridge = new AgentBridge(config, { definitions: [echoAgent] });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -42,7 +42,22 @@ async function main(configPath: string): Promise<void> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
-  await bridge.start();
+  // Synapse sometimes fails the start-up ping right after the previous process died mid-request
+  // (502 "AlreadyCalled", reported as M_CONNECTION_FAILED); the CLI gives up at once. Until the
+  // ping retries such failures itself, this entry tries the start again a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await bridge.start();
+      break;
+    } catch (err) {
+      await bridge.stop().catch(() => undefined);
+      if (stopping || attempt >= 4 || !/M_CONNECTION_FAILED|M_CONNECTION_TIMEOUT/.test(String(err)))
+        throw err;
+      process.stderr.write(`[bridge] start failed (${String(err)}); trying again\n`);
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+      bridge = new AgentBridge(config, { definitions: [echoAgent] });
+    }
+  }
   process.stdout.write(`[bridge] ready on port ${bridge.port}\n`);
 }
 

@@ -29,6 +29,8 @@ export interface BridgeProcess {
   kill(signal?: NodeJS.Signals): void;
   /** The tail of its stdout+stderr. */
   logs(lines?: number): string;
+  /** Everything it wrote so far (this process only, not earlier ones with the same log file). */
+  output(): string;
 }
 
 export interface SpawnOptions {
@@ -72,8 +74,16 @@ export function spawnBridge(opts: SpawnOptions): BridgeProcess {
       return "";
     }
   };
+  const output = () => {
+    try {
+      return readFileSync(opts.logFile).subarray(offset).toString("utf8");
+    } catch {
+      return "";
+    }
+  };
   return {
     pid: child.pid!,
+    output,
     exited,
     kill: (signal = "SIGTERM") => void child.kill(signal),
     logs,

@@ -175,7 +175,7 @@ export async function awaitReplies(
 }
 
 /** Prints one line per fault test (and appends it as JSON to $MAB_FAULT_REPORT when set). */
-export function reportFault(test: string, injected: string, counts: Record<string, unknown>): void {
+export function reportFault(test: string, injected: string, counts: object): void {
   const line = { test, injected, ...counts };
   const { sequence: _sequence, ...shown } = line as Record<string, unknown>;
   process.stdout.write(`[fault] ${JSON.stringify(shown)}\n`);
