@@ -1,0 +1,340 @@
+/**
+ * Inbound pipeline: transactions of 100 events posted over loopback HTTP with the hs_token,
+ * through auth, the dedupe claim and routing to a no-op agent, on the embedded database and on
+ * PostgreSQL, with 0% and 50% replayed events, against a bare matrix-appservice-bridge Bridge
+ * with a no-op onEvent. All targets run at once, each in its own process, and every
+ * repetition posts the same workload to each of them back to back (rotating who goes first).
+ */
+import { join } from "node:path";
+import type { BenchEnv } from "./lib/env";
+import { buildWorkload, dmRows, roomIds, TransactionPoster, type BenchEvent } from "./lib/load";
+import { say } from "./lib/log";
+import { cpuMsOf, MB } from "./lib/proc";
+import { median, pairedRatio, round } from "./lib/stats";
+import { TargetProcess } from "./lib/target";
+
+export interface InboundProfile {
+  reps: number;
+  /** Transactions (of 100 events) per measured run. */
+  txns: number;
+  /** DM rooms the events are spread over (round robin). */
+  rooms: number;
+  warmupTxns: number;
+  /** Room counts for the scaling runs, and transactions per run there. */
+  roomCounts: number[];
+  roomTxns: number;
+  /** Checkpoints (handled events so far) of the long run, e.g. 1k, 10k, …, 100k. */
+  checkpoints: number[];
+  /** Bridges to compare (default all: ours on both databases and the bare library). */
+  targets?: TargetName[];
+}
+
+export interface RunSample {
+  target: string;
+  replayShare: number;
+  rep: number;
+  posted: number;
+  fresh: number;
+  seconds: number;
+  /** Time until the last transaction was acknowledged (200). */
+  ackSeconds: number;
+  eventsPerSecond: number;
+  /** CPU time of the bridge process per posted event. */
+  cpuUsPerEvent: number;
+}
+
+export interface InboundResult {
+  profile: InboundProfile;
+  samples: RunSample[];
+  /** Resident memory of each bridge process after the warm-up and at the end (MB). */
+  rssMB: Record<string, { afterWarmup: number; atEnd: number }>;
+  /** Medians per target and replay share. */
+  table: {
+    target: string;
+    replayShare: number;
+    eventsPerSecond: number;
+    cpuUsPerEvent: number;
+    ackEventsPerSecond: number;
+    /** Median over repetitions of ours/bare (events per second), paired within a repetition. */
+    ratioToBare?: number;
+  }[];
+}
+
+export const TARGETS = ["pglite", "postgres", "bare"] as const;
+export type TargetName = (typeof TARGETS)[number];
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+/** Posts a workload and waits until the target has handled all of it. */
+async function measure(
+  target: TargetProcess,
+  poster: TransactionPoster,
+  bodies: readonly string[],
+  expectedTotal: number,
+): Promise<{ seconds: number; ackSeconds: number; cpuMs: number; handled: number }> {
+  const cpu0 = cpuMsOf(target.pid);
+  const t0 = performance.now();
+  await poster.postAll(bodies);
+  const tAck = performance.now();
+  const handled = await target.settle(expectedTotal);
+  const t1 = performance.now();
+  return {
+    seconds: (t1 - t0) / 1000,
+    ackSeconds: (tAck - t0) / 1000,
+    cpuMs: cpuMsOf(target.pid) - cpu0,
+    handled,
+  };
+}
+
+class Driven {
+  handled = 0;
+  posted = 0;
+  constructor(
+    readonly name: string,
+    readonly target: TargetProcess,
+    readonly poster: TransactionPoster,
+    readonly bare: boolean,
+  ) {}
+
+  /** Runs one workload and checks that every event got through (the agent saw each new one once). */
+  async run(bodies: readonly string[], posted: number, fresh: number) {
+    this.posted += posted;
+    const expect = this.bare ? this.posted : this.handled + fresh;
+    const m = await measure(this.target, this.poster, bodies, this.posted);
+    if (m.handled !== expect) {
+      throw new Error(`${this.name}: the agent saw ${m.handled} events, expected ${expect}`);
+    }
+    this.handled = m.handled;
+    return m;
+  }
+
+  async stop() {
+    this.poster.close();
+    await this.target.stop();
+  }
+}
+
+async function startDriven(
+  env: BenchEnv,
+  slotName: string,
+  kind: "ours" | "bare",
+  logDir: string,
+): Promise<Driven> {
+  const slot = env.slot(slotName);
+  const target = await TargetProcess.start(
+    slotName,
+    { kind, raw: slot.raw, registration: slot.registration },
+    join(logDir, `${slotName}.log`),
+  );
+  return new Driven(
+    slotName,
+    target,
+    new TransactionPoster(target.port, slot.registration.hs_token),
+    kind === "bare",
+  );
+}
+
+/** The inbound figure. Slots "pglite", "postgres" (database.url set) and "bare" must exist in `env`. */
+export async function runInbound(
+  env: BenchEnv,
+  profile: InboundProfile,
+  logDir: string,
+): Promise<InboundResult> {
+  const targets = new Map<TargetName, Driven>();
+  const names: readonly TargetName[] = profile.targets ?? TARGETS;
+  try {
+    // Started together (start-up is not measured here); each sits idle while the others are measured.
+    const started = await Promise.allSettled(
+      names.map((name) => startDriven(env, name, name === "bare" ? "bare" : "ours", logDir)),
+    );
+    for (const [i, s] of started.entries()) if (s.status === "fulfilled") targets.set(names[i], s.value);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const rooms = roomIds(profile.rooms);
+    for (const [name, t] of targets) {
+      if (name !== "bare") await t.target.request({ cmd: "addDmRooms", rooms: dmRows(rooms) });
+    }
+    // Warm-up: JIT, connection pools, the DM cache; its last events prime the first replays.
+    const warm = buildWorkload(rooms, profile.warmupTxns);
+    for (const t of targets.values())
+      await t.run(warm.workload.bodies, warm.workload.posted, warm.workload.fresh);
+    let primer: BenchEvent[] = warm.lastFresh;
+    const rssMB: InboundResult["rssMB"] = {};
+    for (const [name, t] of targets) rssMB[name] = { afterWarmup: round(t.target.rss() / MB, 1), atEnd: 0 };
+
+    const samples: RunSample[] = [];
+    for (let rep = 0; rep < profile.reps; rep++) {
+      for (const replayShare of [0, 0.5]) {
+        const { workload, lastFresh } = buildWorkload(rooms, profile.txns, replayShare, primer);
+        primer = lastFresh;
+        for (const name of rotate(names, rep)) {
+          const t = targets.get(name)!;
+          const m = await t.run(workload.bodies, workload.posted, workload.fresh);
+          const sample: RunSample = {
+            target: name,
+            replayShare,
+            rep,
+            posted: workload.posted,
+            fresh: workload.fresh,
+            seconds: round(m.seconds),
+            ackSeconds: round(m.ackSeconds),
+            eventsPerSecond: Math.round(workload.posted / m.seconds),
+            cpuUsPerEvent: round((m.cpuMs * 1000) / workload.posted, 1),
+          };
+          samples.push(sample);
+          say(
+            `inbound rep ${rep + 1}/${profile.reps} ${name} replay ${replayShare * 100}%: ` +
+              `${sample.eventsPerSecond} events/s, ${sample.cpuUsPerEvent} µs CPU/event`,
+          );
+        }
+      }
+    }
+    for (const [name, t] of targets) rssMB[name].atEnd = round(t.target.rss() / MB, 1);
+    const table: InboundResult["table"] = [];
+    for (const replayShare of [0, 0.5]) {
+      const of = (name: string) =>
+        samples
+          .filter((s) => s.target === name && s.replayShare === replayShare)
+          .sort((a, b) => a.rep - b.rep);
+      const bare = of("bare");
+      for (const name of names) {
+        const runs = of(name);
+        table.push({
+          target: name,
+          replayShare,
+          eventsPerSecond: Math.round(median(runs.map((s) => s.eventsPerSecond))),
+          cpuUsPerEvent: round(median(runs.map((s) => s.cpuUsPerEvent)), 1),
+          ackEventsPerSecond: Math.round(median(runs.map((s) => s.posted / s.ackSeconds))),
+          ...(name === "bare" || bare.length === 0
+            ? {}
+            : {
+                ratioToBare: pairedRatio(
+                  runs.map((s) => s.eventsPerSecond),
+                  bare.map((s) => s.eventsPerSecond),
+                ),
+              }),
+        });
+      }
+    }
+    return { profile, samples, rssMB, table };
+  } finally {
+    for (const t of targets.values()) await t.stop().catch(() => undefined);
+  }
+}
+
+export interface RoomScalingResult {
+  samples: { target: string; rooms: number; rep: number; eventsPerSecond: number; cpuUsPerEvent: number }[];
+  table: { target: string; rooms: number; eventsPerSecond: number; cpuUsPerEvent: number; rssMB: number }[];
+}
+
+export interface EventScalingResult {
+  /** One row per checkpoint: handled events so far, cost of the last stretch, memory after it. */
+  series: {
+    target: string;
+    handled: number;
+    stretchEvents: number;
+    eventsPerSecond: number;
+    cpuUsPerEvent: number;
+    rssMB: number;
+    heapUsedMB: number;
+  }[];
+  /** RSS before the first event (bridge started, rooms stored). */
+  idleRssMB: Record<string, number>;
+}
+
+/**
+ * Scaling: (1) rooms: the same load spread over 10, 100, 1,000 DM rooms (interleaved
+ * repetitions); (2) events: one long run to the last checkpoint (100k), recording the cost of
+ * each stretch and the memory after it. Fresh bridges in the slots `names` ("scale-pglite",
+ * "scale-postgres").
+ */
+export async function runScaling(
+  env: BenchEnv,
+  profile: InboundProfile,
+  names: readonly string[],
+  logDir: string,
+): Promise<{ rooms: RoomScalingResult; events: EventScalingResult }> {
+  const targets: Driven[] = [];
+  try {
+    const started = await Promise.allSettled(names.map((name) => startDriven(env, name, "ours", logDir)));
+    for (const s of started) if (s.status === "fulfilled") targets.push(s.value);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const idleRssMB: Record<string, number> = {};
+    for (const t of targets) idleRssMB[t.name] = round(t.target.rss() / MB, 1);
+
+    // (2) events first, on a fresh database: 0 → last checkpoint.
+    const eventRooms = roomIds(profile.rooms);
+    for (const t of targets) await t.target.request({ cmd: "addDmRooms", rooms: dmRows(eventRooms) });
+    const series: EventScalingResult["series"] = [];
+    const done = new Map<string, number>();
+    for (const [i, checkpoint] of profile.checkpoints.entries()) {
+      for (const t of rotate(targets, i)) {
+        const before = done.get(t.name) ?? 0;
+        const { workload } = buildWorkload(eventRooms, Math.round((checkpoint - before) / 100));
+        const m = await t.run(workload.bodies, workload.posted, workload.fresh);
+        done.set(t.name, before + workload.posted);
+        const mem = await t.target.memory(true);
+        const row = {
+          target: t.name,
+          handled: before + workload.posted,
+          stretchEvents: workload.posted,
+          eventsPerSecond: Math.round(workload.posted / m.seconds),
+          cpuUsPerEvent: round((m.cpuMs * 1000) / workload.posted, 1),
+          rssMB: round(t.target.rss() / MB, 1),
+          heapUsedMB: round(mem.heapUsed / MB, 1),
+        };
+        series.push(row);
+        say(
+          `scaling ${t.name}: ${row.handled} handled, last stretch ${row.eventsPerSecond} events/s, ` +
+            `${row.cpuUsPerEvent} µs CPU/event, RSS ${row.rssMB} MB, heap ${row.heapUsedMB} MB`,
+        );
+      }
+    }
+
+    // (1) rooms: separate room sets, interleaved.
+    const sets = new Map(profile.roomCounts.map((n) => [n, roomIds(n)]));
+    for (const t of targets) {
+      await t.target.request({ cmd: "addDmRooms", rooms: dmRows([...sets.values()].flat()) });
+    }
+    const samples: RoomScalingResult["samples"] = [];
+    const rss = new Map<string, number[]>();
+    for (let rep = 0; rep < profile.reps; rep++) {
+      for (const n of rotate(profile.roomCounts, rep)) {
+        const { workload } = buildWorkload(sets.get(n)!, profile.roomTxns);
+        for (const t of rotate(targets, rep)) {
+          const m = await t.run(workload.bodies, workload.posted, workload.fresh);
+          samples.push({
+            target: t.name,
+            rooms: n,
+            rep,
+            eventsPerSecond: Math.round(workload.posted / m.seconds),
+            cpuUsPerEvent: round((m.cpuMs * 1000) / workload.posted, 1),
+          });
+          const key = `${t.name}/${n}`;
+          rss.set(key, [...(rss.get(key) ?? []), t.target.rss() / MB]);
+          say(`scaling ${t.name} ${n} rooms: ${samples[samples.length - 1].eventsPerSecond} events/s`);
+        }
+      }
+    }
+    const table: RoomScalingResult["table"] = [];
+    for (const t of targets) {
+      for (const n of profile.roomCounts) {
+        const runs = samples.filter((s) => s.target === t.name && s.rooms === n);
+        table.push({
+          target: t.name,
+          rooms: n,
+          eventsPerSecond: Math.round(median(runs.map((s) => s.eventsPerSecond))),
+          cpuUsPerEvent: round(median(runs.map((s) => s.cpuUsPerEvent)), 1),
+          rssMB: round(median(rss.get(`${t.name}/${n}`) ?? []), 1),
+        });
+      }
+    }
+    return { rooms: { samples, table }, events: { series, idleRssMB } };
+  } finally {
+    for (const t of targets) await t.stop().catch(() => undefined);
+  }
+}
