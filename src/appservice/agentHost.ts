@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
 import { UserInputError, errorMessage } from "../errors";
-import type { Outbox } from "../store/outbox";
+import { Outbox } from "../store/outbox";
 import type { ScheduleStore, ScheduledItem } from "../store/scheduleStore";
 import type { ResolvedAgent } from "../agents/agentConfig";
 import type {
@@ -255,7 +255,8 @@ export class AgentHost {
             sourceEventId: event.event_id,
           })
         ).id,
-      sentEventId: async (outboxId) => (await this.outbox.get(outboxId))?.sentEventId ?? null,
+      // Through the event's transaction: on the embedded database it holds the only connection.
+      sentEventId: async (outboxId) => (await new Outbox(db).get(outboxId))?.sentEventId ?? null,
     };
   }
 

@@ -8,8 +8,34 @@ import type { OutgoingMessage } from "../agents/types";
  */
 const markdown = new MarkdownIt({ html: false, linkify: true, breaks: true }).disable(["image"]);
 
+/** Links with a scheme must use one of these; markdown-it alone would allow data:image/… URLs. */
+const SAFE_SCHEME = /^(https?|mailto|matrix):/i;
+markdown.validateLink = (url: string): boolean => {
+  const trimmed = url.trim();
+  return !/^[a-z][a-z0-9+.-]*:/i.test(trimmed) || SAFE_SCHEME.test(trimmed);
+};
+
 export function renderMarkdown(source: string): string {
   return markdown.render(source).trim();
+}
+
+/**
+ * Mentioned user ids written in the text become pills (matrix.to links) in the HTML, so
+ * clients show the person; the plain body keeps the bare id, which notifications display.
+ */
+function withPills(html: string, userIds: readonly string[]): string {
+  let out = html;
+  for (const userId of userIds) {
+    const escaped = escapeHtml(userId);
+    const link = `<a href="https://matrix.to/#/${escaped}">${escaped}</a>`;
+    // Only in text, not inside an attribute or an existing link.
+    out = out.replace(new RegExp(`(^|[\\s>(])${escapeRegex(escaped)}(?![^<]*</a>)`, "g"), `$1${link}`);
+  }
+  return out;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** True when the HTML adds nothing over the plain text (a single plain paragraph). */
@@ -28,7 +54,7 @@ export function messageContent(
 ): Record<string, unknown> {
   const msg: OutgoingMessage = typeof message === "string" ? { markdown: message } : message;
   const mentions = [...new Set(msg.mentions ?? [])];
-  const html = renderMarkdown(msg.markdown);
+  const html = withPills(renderMarkdown(msg.markdown), mentions);
   const content: Record<string, unknown> = {
     msgtype: msg.msgtype ?? "m.notice",
     body: msg.markdown,

@@ -58,9 +58,12 @@ export class SchedulerDispatcher {
     for (;;) {
       const outcome = await this.fireOne(now);
       if (outcome === "none") break;
-      if (outcome === "fired") fired++;
+      if (outcome === "fired") {
+        fired++;
+        // Wake the outbox now, so the first of a burst does not wait for the last.
+        this.afterCommit();
+      }
     }
-    if (fired) this.afterCommit();
     return fired;
   }
 

@@ -18,8 +18,22 @@ describe("message rendering", () => {
     expect(rich.msgtype).toBe("m.text");
   });
 
+  it("turns mentioned user ids into pills in the HTML and keeps them plain in the body", () => {
+    const content = messageContent({
+      markdown: "⏰ @bob:x.org: stretch",
+      mentions: ["@bob:x.org"],
+      msgtype: "m.text",
+    });
+    expect(content.body).toBe("⏰ @bob:x.org: stretch");
+    expect(content.formatted_body).toBe(
+      '<p>⏰ <a href="https://matrix.to/#/@bob:x.org">@bob:x.org</a>: stretch</p>',
+    );
+    expect(content["m.mentions"]).toEqual({ user_ids: ["@bob:x.org"] });
+  });
+
   it.each([
     ["<script>alert(1)</script>", "<script"],
+    ["[x](data:image/png;base64,AAAA)", 'href="data:'],
     ['<img src=x onerror="alert(1)">', "<img"],
     ["[click](javascript:alert(1))", 'href="javascript'],
     ["![tracker](https://evil.example/p.png)", "<img"],

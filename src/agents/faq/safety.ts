@@ -1,18 +1,20 @@
-import { renderMarkdown } from "../../queue/renderMessage";
-
 /**
- * Defence in depth for saved answers. The core renderer already escapes HTML and drops
- * javascript:, vbscript: and file: links, but markdown-it lets `data:image/…` links through;
- * an answer is stored once and shown many times, so the FAQ refuses any link whose scheme is
- * not plainly safe when it is saved.
+ * Saved answers are checked for links when they are saved. The core renderer already escapes
+ * HTML and drops links with other schemes, but an answer is stored once and shown many times,
+ * so its author hears at once that such a link would not work.
  */
 export const SAFE_LINK_SCHEMES = ["http", "https", "mailto", "matrix"];
 
-/** Link targets in the rendered answer whose scheme is not in SAFE_LINK_SCHEMES. */
+/** Link targets in the answer's Markdown whose scheme is not in SAFE_LINK_SCHEMES. */
 export function unsafeLinks(markdown: string): string[] {
+  // Read the link targets from the source: the renderer already drops unsafe ones, but
+  // the person saving the answer should hear that their link would not work.
   const out: string[] = [];
-  for (const m of renderMarkdown(markdown).matchAll(/<a\s[^>]*href="([^"]*)"/g)) {
-    const href = m[1].replace(/&amp;/g, "&");
+  const targets = [
+    ...[...markdown.matchAll(/\]\(\s*<?([^)\s>]+)/g)].map((m) => m[1]),
+    ...[...markdown.matchAll(/<([a-z][a-z0-9+.-]*:[^>\s]+)>/gi)].map((m) => m[1]),
+  ];
+  for (const href of targets) {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(href)?.[1].toLowerCase();
     if (scheme !== undefined && !SAFE_LINK_SCHEMES.includes(scheme)) out.push(href);
   }

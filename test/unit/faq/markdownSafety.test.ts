@@ -114,9 +114,8 @@ describe("Markdown answers render to safe HTML", () => {
     expectSafeHtml(html);
   });
 
-  // markdown-it's validateLink allows data:image/{gif,png,jpeg,webp}; reported to the core
-  // (renderMessage.ts). When the core drops them, this starts passing and `.failing` must go.
-  it.failing("renderMarkdown drops data:image links (known hole, reported)", () => {
+  // markdown-it's own validateLink allows data:image/…; renderMessage.ts restricts schemes.
+  it("renderMarkdown drops data:image links", () => {
     expectSafeHtml(renderMarkdown("[a](data:image/png;base64,iVBORw0KGgo=)"));
   });
 
