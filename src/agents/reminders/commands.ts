@@ -143,7 +143,9 @@ async function repliedReminder(ctx: Ctx, store: ReminderStore, usage: string): P
   if (!ctx.inReplyTo) {
     throw new UserInputError(`Which reminder? ${usage}`);
   }
-  const found = await store.reminderForEvent(ctx.inReplyTo, ctx.roomId, (ids) => sentEventIds(ctx.db, ids));
+  const found = await store.reminderForEvent(ctx.inReplyTo, ctx.roomId, (ids) =>
+    sentEventIds(ctx.sentEventId, ids),
+  );
   if (!found) throw new UserInputError(`That message is not one of my reminders. ${usage}`);
   return found.reminderId;
 }

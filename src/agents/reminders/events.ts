@@ -18,7 +18,7 @@ export async function onReaction(ctx: ReactionContext): Promise<void> {
   if (!isThumbsUp(ctx.key)) return;
   const store = new ReminderStore(ctx.db);
   const found = await store.reminderForEvent(ctx.targetEventId, ctx.roomId, (ids) =>
-    sentEventIds(ctx.db, ids),
+    sentEventIds(ctx.sentEventId, ids),
   );
   if (!found) return;
   const r = await store.get(found.reminderId);

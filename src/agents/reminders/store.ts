@@ -1,4 +1,3 @@
-import type { Knex } from "knex";
 import { storableText, toJsonb, type Queryable } from "../../store/database";
 import { moduleLogger } from "../../logging/logger";
 import { newReminderId } from "./ids";
@@ -244,18 +243,11 @@ export class ReminderStore {
   }
 }
 
-/**
- * Matrix event ids of sent outbox rows, read in the caller's transaction.
- *
- * Workaround: `ctx.sentEventId()` reads through the core's own knex handle rather than the
- * event's transaction; on the embedded database (one connection) that waits for the very
- * connection the event holds, so it cannot be used inside a handler.
- */
-export async function sentEventIds(db: Knex.Transaction, outboxIds: string[]): Promise<Map<string, string>> {
-  if (!outboxIds.length) return new Map();
-  const rows = (await db("outbox")
-    .whereIn("id", outboxIds)
-    .whereNotNull("sent_event_id")
-    .select("id", "sent_event_id")) as { id: string; sent_event_id: string }[];
-  return new Map(rows.map((r) => [r.id, r.sent_event_id]));
+/** Matrix event ids of the outbox rows that were sent already (`lookup` is ctx.sentEventId). */
+export async function sentEventIds(
+  lookup: (outboxId: string) => Promise<string | null>,
+  outboxIds: string[],
+): Promise<Map<string, string>> {
+  const found = await Promise.all(outboxIds.map(async (id) => [id, await lookup(id)] as const));
+  return new Map(found.filter((entry): entry is readonly [string, string] => entry[1] !== null));
 }
