@@ -116,9 +116,11 @@ export class AgentHost {
     event: MatrixEvent,
     args: string,
     isDirect: boolean,
+    /** A shortcut (?key) in a group room: people may not mean it as a command, so no warning. */
+    shortcut = false,
   ): Promise<void> {
     if (!this.limiter.take(event.sender)) {
-      if (!this.warnedAboutRate.has(event.sender)) {
+      if (!shortcut && !this.warnedAboutRate.has(event.sender)) {
         this.warnedAboutRate.add(event.sender);
         await this.reply(
           trx,

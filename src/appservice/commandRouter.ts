@@ -2,7 +2,7 @@ import type { MatrixEvent } from "../agents/types";
 import type { ResolvedAgent } from "../agents/agentConfig";
 
 export type Route =
-  | { kind: "agent"; agent: ResolvedAgent; args: string; isDirect: boolean }
+  | { kind: "agent"; agent: ResolvedAgent; args: string; isDirect: boolean; shortcut?: boolean }
   | { kind: "help" }
   | { kind: "none" };
 
@@ -65,7 +65,9 @@ export async function routeMessage(
   for (const agent of agents) {
     const prefix = agent.definition.manifest.shortcutPrefix;
     if (prefix && text.startsWith(prefix) && /^\S/.test(text.slice(prefix.length))) {
-      if (await room.isJoined(agent.userId)) return { kind: "agent", agent, args: text, isDirect: false };
+      if (await room.isJoined(agent.userId)) {
+        return { kind: "agent", agent, args: text, isDirect: false, shortcut: true };
+      }
     }
   }
 

@@ -148,7 +148,14 @@ export class EventDispatcher {
       isJoined: (userId) => this.deps.membership.isJoined(event.room_id, userId),
     });
     if (route.kind === "agent") {
-      await this.deps.host.runCommand(trx, route.agent, event, route.args, route.isDirect);
+      await this.deps.host.runCommand(
+        trx,
+        route.agent,
+        event,
+        route.args,
+        route.isDirect,
+        route.shortcut === true,
+      );
     } else if (route.kind === "help") {
       await this.onHelp(event, trx);
     }

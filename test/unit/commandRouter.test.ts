@@ -68,6 +68,7 @@ describe("command routing", () => {
     expect(await routeMessage(msg("?wifi"), withShortcut, everyoneJoined)).toMatchObject({
       agent: { id: "faq" },
       args: "?wifi",
+      shortcut: true,
     });
     expect(await routeMessage(msg("? anyone"), withShortcut, everyoneJoined)).toEqual({ kind: "none" });
     expect(await routeMessage(msg("?wifi"), withShortcut, nobodyJoined)).toEqual({ kind: "none" });
