@@ -5,13 +5,12 @@
  * with a no-op onEvent. All targets run at once, each in its own process, and every
  * repetition posts the same workload to each of them back to back (rotating who goes first).
  */
-import { join } from "node:path";
 import type { BenchEnv } from "./lib/env";
 import { buildWorkload, dmRows, roomIds, TransactionPoster, type BenchEvent } from "./lib/load";
 import { say } from "./lib/log";
 import { cpuMsOf, MB } from "./lib/proc";
 import { median, pairedRatio, round } from "./lib/stats";
-import { TargetProcess } from "./lib/target";
+import { targetKind, type TargetPool, type TargetProcess } from "./lib/target";
 
 export interface InboundProfile {
   reps: number;
@@ -20,9 +19,8 @@ export interface InboundProfile {
   /** DM rooms the events are spread over (round robin). */
   rooms: number;
   warmupTxns: number;
-  /** Room counts for the scaling runs, and transactions per run there. */
+  /** Room counts the long run's stretches rotate through (after the first two). */
   roomCounts: number[];
-  roomTxns: number;
   /** Checkpoints (handled events so far) of the long run, e.g. 1k, 10k, …, 100k. */
   checkpoints: number[];
   /** Bridges to compare (default all: ours on both databases and the bare library). */
@@ -117,39 +115,24 @@ class Driven {
   }
 }
 
-async function startDriven(
-  env: BenchEnv,
-  slotName: string,
-  kind: "ours" | "bare",
-  logDir: string,
-): Promise<Driven> {
+async function startDriven(env: BenchEnv, pool: TargetPool, slotName: string): Promise<Driven> {
   const slot = env.slot(slotName);
-  const target = await TargetProcess.start(
-    slotName,
-    { kind, raw: slot.raw, registration: slot.registration },
-    join(logDir, `${slotName}.log`),
-  );
-  return new Driven(
-    slotName,
-    target,
-    new TransactionPoster(target.port, slot.registration.hs_token),
-    kind === "bare",
-  );
+  const target = await pool.get(slotName);
+  const poster = new TransactionPoster(target.port, slot.registration.hs_token);
+  return new Driven(slotName, target, poster, targetKind(slotName).kind === "bare");
 }
 
 /** The inbound figure. Slots "pglite", "postgres" (database.url set) and "bare" must exist in `env`. */
 export async function runInbound(
   env: BenchEnv,
   profile: InboundProfile,
-  logDir: string,
+  pool: TargetPool,
 ): Promise<InboundResult> {
   const targets = new Map<TargetName, Driven>();
   const names: readonly TargetName[] = profile.targets ?? TARGETS;
   try {
     // Started together (start-up is not measured here); each sits idle while the others are measured.
-    const started = await Promise.allSettled(
-      names.map((name) => startDriven(env, name, name === "bare" ? "bare" : "ours", logDir)),
-    );
+    const started = await Promise.allSettled(names.map((name) => startDriven(env, pool, name)));
     for (const [i, s] of started.entries()) if (s.status === "fulfilled") targets.set(names[i], s.value);
     const failed = started.find((s) => s.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -236,6 +219,8 @@ export interface EventScalingResult {
     target: string;
     handled: number;
     stretchEvents: number;
+    /** DM rooms the stretch's events were spread over. */
+    rooms: number;
     eventsPerSecond: number;
     cpuUsPerEvent: number;
     rssMB: number;
@@ -246,35 +231,49 @@ export interface EventScalingResult {
 }
 
 /**
- * Scaling: (1) rooms: the same load spread over 10, 100, 1,000 DM rooms (interleaved
- * repetitions); (2) events: one long run to the last checkpoint (100k), recording the cost of
- * each stretch and the memory after it. Fresh bridges in the slots `names` ("scale-pglite",
- * "scale-postgres").
+ * Scaling, in one long run of a fresh bridge ("scale-pglite" / "scale-postgres" slots): it
+ * handles events up to the last checkpoint (100k), recording the cost of each stretch and the
+ * memory after it. The first stretches go to `rooms` DM rooms; after that, each stretch goes to
+ * 10, 100 or 1,000 rooms in rotation, so every room count is measured three times, early, midway
+ * and late in the run, at the same table sizes as the others.
  */
 export async function runScaling(
   env: BenchEnv,
   profile: InboundProfile,
   names: readonly string[],
-  logDir: string,
+  pool: TargetPool,
 ): Promise<{ rooms: RoomScalingResult; events: EventScalingResult }> {
   const targets: Driven[] = [];
   try {
-    const started = await Promise.allSettled(names.map((name) => startDriven(env, name, "ours", logDir)));
+    const started = await Promise.allSettled(names.map((name) => startDriven(env, pool, name)));
     for (const s of started) if (s.status === "fulfilled") targets.push(s.value);
     const failed = started.find((s) => s.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const idleRssMB: Record<string, number> = {};
     for (const t of targets) idleRssMB[t.name] = round(t.target.rss() / MB, 1);
 
-    // (2) events first, on a fresh database: 0 → last checkpoint.
-    const eventRooms = roomIds(profile.rooms);
-    for (const t of targets) await t.target.request({ cmd: "addDmRooms", rooms: dmRows(eventRooms) });
+    const base = roomIds(profile.rooms);
+    const sets = new Map(profile.roomCounts.map((n) => [n, roomIds(n)]));
+    for (const t of targets) {
+      await t.target.request({ cmd: "addDmRooms", rooms: dmRows([...base, ...[...sets.values()].flat()]) });
+    }
+    /** Stretches 0 and 1 (to 1k, to 10k) warm up on the base rooms; then room counts rotate. */
+    const roomsFor = (stretch: number): { rooms: string[]; count: number; rep?: number } => {
+      const k = stretch - 2;
+      if (k < 0 || profile.roomCounts.length === 0) return { rooms: base, count: base.length };
+      const rep = Math.floor(k / profile.roomCounts.length);
+      const count = rotate(profile.roomCounts, rep)[k % profile.roomCounts.length];
+      return { rooms: sets.get(count)!, count, rep };
+    };
     const series: EventScalingResult["series"] = [];
+    const samples: RoomScalingResult["samples"] = [];
+    const rss = new Map<string, number[]>();
     const done = new Map<string, number>();
     for (const [i, checkpoint] of profile.checkpoints.entries()) {
+      const { rooms, count, rep } = roomsFor(i);
       for (const t of rotate(targets, i)) {
         const before = done.get(t.name) ?? 0;
-        const { workload } = buildWorkload(eventRooms, Math.round((checkpoint - before) / 100));
+        const { workload } = buildWorkload(rooms, Math.round((checkpoint - before) / 100));
         const m = await t.run(workload.bodies, workload.posted, workload.fresh);
         done.set(t.name, before + workload.posted);
         const mem = await t.target.memory(true);
@@ -282,48 +281,35 @@ export async function runScaling(
           target: t.name,
           handled: before + workload.posted,
           stretchEvents: workload.posted,
+          rooms: count,
           eventsPerSecond: Math.round(workload.posted / m.seconds),
           cpuUsPerEvent: round((m.cpuMs * 1000) / workload.posted, 1),
           rssMB: round(t.target.rss() / MB, 1),
           heapUsedMB: round(mem.heapUsed / MB, 1),
         };
         series.push(row);
-        say(
-          `scaling ${t.name}: ${row.handled} handled, last stretch ${row.eventsPerSecond} events/s, ` +
-            `${row.cpuUsPerEvent} µs CPU/event, RSS ${row.rssMB} MB, heap ${row.heapUsedMB} MB`,
-        );
-      }
-    }
-
-    // (1) rooms: separate room sets, interleaved.
-    const sets = new Map(profile.roomCounts.map((n) => [n, roomIds(n)]));
-    for (const t of targets) {
-      await t.target.request({ cmd: "addDmRooms", rooms: dmRows([...sets.values()].flat()) });
-    }
-    const samples: RoomScalingResult["samples"] = [];
-    const rss = new Map<string, number[]>();
-    for (let rep = 0; rep < profile.reps; rep++) {
-      for (const n of rotate(profile.roomCounts, rep)) {
-        const { workload } = buildWorkload(sets.get(n)!, profile.roomTxns);
-        for (const t of rotate(targets, rep)) {
-          const m = await t.run(workload.bodies, workload.posted, workload.fresh);
+        if (rep !== undefined) {
           samples.push({
             target: t.name,
-            rooms: n,
+            rooms: count,
             rep,
-            eventsPerSecond: Math.round(workload.posted / m.seconds),
-            cpuUsPerEvent: round((m.cpuMs * 1000) / workload.posted, 1),
+            eventsPerSecond: row.eventsPerSecond,
+            cpuUsPerEvent: row.cpuUsPerEvent,
           });
-          const key = `${t.name}/${n}`;
-          rss.set(key, [...(rss.get(key) ?? []), t.target.rss() / MB]);
-          say(`scaling ${t.name} ${n} rooms: ${samples[samples.length - 1].eventsPerSecond} events/s`);
+          const key = `${t.name}/${count}`;
+          rss.set(key, [...(rss.get(key) ?? []), row.rssMB]);
         }
+        say(
+          `scaling ${t.name}: ${row.handled} handled (${count} rooms), last stretch ${row.eventsPerSecond} events/s, ` +
+            `${row.cpuUsPerEvent} µs CPU/event, RSS ${row.rssMB} MB, heap ${row.heapUsedMB} MB`,
+        );
       }
     }
     const table: RoomScalingResult["table"] = [];
     for (const t of targets) {
       for (const n of profile.roomCounts) {
         const runs = samples.filter((s) => s.target === t.name && s.rooms === n);
+        if (runs.length === 0) continue;
         table.push({
           target: t.name,
           rooms: n,

@@ -5,13 +5,12 @@
  * Our latency minus the floor is what the bridge adds (the appservice push, our handling, the
  * durable queue and the reply's send).
  */
-import { join } from "node:path";
 import { createHuman, type Human, type PlainEvent } from "../test/harness/human";
 import { agentUserId } from "../src/config/bridgeConfig";
 import type { BenchEnv } from "./lib/env";
 import { say } from "./lib/log";
 import { percentile, round, summarize, type Summary } from "./lib/stats";
-import { TargetProcess } from "./lib/target";
+import type { TargetPool } from "./lib/target";
 import { scrape, windowMeans } from "./lib/metrics";
 
 export interface LatencyProfile {
@@ -43,15 +42,11 @@ function repliesTo(agent: string, eventId: string) {
 export async function runLatency(
   env: BenchEnv,
   profile: LatencyProfile,
-  logDir: string,
+  pool: TargetPool,
 ): Promise<LatencyResult> {
   const slot = env.slot("latency");
   const echo = agentUserId(slot.config, "echo");
-  const target = await TargetProcess.start(
-    "latency",
-    { kind: "ours", agents: "registry", raw: slot.raw, registration: slot.registration },
-    join(logDir, "latency.log"),
-  );
+  const target = await pool.get("latency");
   const humans: Human[] = [];
   try {
     const alice = await createHuman(env.synapse);
@@ -104,6 +99,6 @@ export async function runLatency(
     };
   } finally {
     for (const h of humans) await h.stop().catch(() => undefined);
-    await target.stop();
+    await pool.stop("latency");
   }
 }

@@ -175,7 +175,7 @@ export async function runOutbound(env: BenchEnv, profile: OutboundProfile): Prom
     const maxRooms = Math.max(...profile.roomCounts);
     say(`outbound: creating ${maxRooms} rooms`);
     const rooms: string[] = [];
-    const creating = new PQueue({ concurrency: 4 });
+    const creating = new PQueue({ concurrency: 8 });
     for (let i = 0; i < maxRooms; i++) {
       void creating.add(async () => {
         const res = await client.request<{ room_id: string }>("POST", "/_matrix/client/v3/createRoom", {

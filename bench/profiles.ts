@@ -2,6 +2,7 @@ import type { FootprintProfile } from "./footprint";
 import type { InboundProfile } from "./inbound";
 import type { LatencyProfile } from "./latency";
 import type { OutboundProfile } from "./outbound";
+import type { ShapesProfile } from "./pipelineShapes";
 
 export interface BenchProfile {
   name: "full" | "smoke";
@@ -19,6 +20,7 @@ export interface BenchProfile {
   latency: LatencyProfile;
   outbound: Omit<OutboundProfile, "postgresUrl"> & { postgres: boolean };
   footprint: FootprintProfile;
+  shapes: ShapesProfile;
   /** Run other engineers' bench modules (bench/outboundThroughput.ts, bench/reminderPrecision.ts). */
   external: boolean;
 }
@@ -34,13 +36,13 @@ export const FULL: BenchProfile = {
     rooms: 100,
     warmupTxns: 10,
     roomCounts: [10, 100, 1000],
-    roomTxns: 20,
     checkpoints: [1_000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 100_000],
   },
   scaleTargets: ["scale-pglite"],
-  latency: { roundTrips: 200, warmup: 10 },
-  outbound: { reps: 3, roomCounts: [1, 10, 100], messages: 50, postgres: true },
-  footprint: { reps: 3, scheduled: 10_000, settleMs: 1_500 },
+  latency: { roundTrips: 200, warmup: 5 },
+  outbound: { reps: 3, roomCounts: [1, 10, 100], messages: 40, postgres: true },
+  footprint: { reps: 3, scheduled: 10_000, settleMs: 1_000 },
+  shapes: { reps: 3, events: 500, batch: 20 },
   external: true,
 };
 
@@ -56,12 +58,12 @@ export const SMOKE: BenchProfile = {
     rooms: 5,
     warmupTxns: 1,
     roomCounts: [2, 5],
-    roomTxns: 1,
-    checkpoints: [100, 300],
+    checkpoints: [100, 300, 500, 700],
   },
   scaleTargets: ["scale-postgres"],
   latency: { roundTrips: 3, warmup: 1 },
   outbound: { reps: 1, roomCounts: [1, 2], messages: 4, postgres: true },
   footprint: { reps: 1, scheduled: 20, settleMs: 100, variants: ["restart, 10k scheduled"] },
+  shapes: { reps: 1, events: 20, batch: 5 },
   external: false,
 };

@@ -115,6 +115,19 @@ export function summaryTable(r: BenchResults): string {
       ]);
     }
   }
+  const shapes = r.figures.shapes;
+  if (shapes) {
+    for (const database of [...new Set(shapes.table.map((t) => t.database))]) {
+      const now = shapes.table.find((t) => t.database === database && t.shape === "per-event");
+      const batched = shapes.table.find((t) => t.database === database && t.shape === "batched");
+      rows.push([
+        `Proposed fix, database work per event, ${database} (batches of ${shapes.profile.batch})`,
+        `batched: ${n(batched?.msPerEvent, 2)} ms/event`,
+        `today: ${n(now?.msPerEvent, 2)} ms/event`,
+        x(batched?.ratio),
+      ]);
+    }
+  }
   return table(["Figure", "Ours", "Reference (same run)", "Ours vs reference"], rows);
 }
 
@@ -180,6 +193,15 @@ function details(r: BenchResults): string {
           t.ratioToBare === undefined ? "" : x(t.ratioToBare),
         ]),
       ),
+      "",
+      "Resident memory of each bridge process after the warm-up → at the end: " +
+        Object.entries(inbound.rssMB ?? {})
+          .map(
+            ([name, m]) =>
+              `${name === "bare" ? "bare `Bridge`" : dbName(name)} ${n(m.afterWarmup)} → ${n(m.atEnd)} MB`,
+          )
+          .join("; ") +
+        ".",
     );
   }
   const lat = r.figures.latency;
@@ -281,7 +303,7 @@ function details(r: BenchResults): string {
         ]),
       ),
       "",
-      "#### Scaling with rooms",
+      "#### Scaling with rooms (stretches of the same run, medians of three per room count)",
       "",
       table(
         ["Bridge", "Rooms", "Events/s", "CPU µs/event", "RSS (MB)"],
@@ -295,8 +317,30 @@ function details(r: BenchResults): string {
       ),
     );
   }
+  const shapes = r.figures.shapes;
+  if (shapes) {
+    parts.push(
+      "",
+      "#### Database work per inbound event: today vs batched (projection of the proposed fix)",
+      "",
+      `${n(shapes.profile.events)} claimed events of one room per run, ${shapes.profile.reps} repetitions, ` +
+        `batches of ${shapes.profile.batch}; the statements only (no bridge, no HTTP).`,
+      "",
+      table(
+        ["Database", "Shape", "Events/s", "ms/event", "batched vs today"],
+        shapes.table.map((t) => [
+          t.database,
+          t.shape,
+          n(t.eventsPerSecond),
+          n(t.msPerEvent, 2),
+          t.ratio === undefined ? "" : x(t.ratio),
+        ]),
+      ),
+    );
+  }
   for (const [name, ext] of Object.entries(r.external)) {
     parts.push("", `#### \`bench/${name}.ts\``, "");
+    if (ext.skipped) parts.push(`Not run (${ext.skipped}).`, "");
     if (ext.error) parts.push(`Failed: ${ext.error.split("\n")[0]}`, "");
     if (ext.result !== undefined) {
       const leaves = flatten(ext.result).slice(0, 40);

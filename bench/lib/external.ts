@@ -8,6 +8,8 @@ export interface ExternalResult {
   /** The module's JSON output. */
   result?: unknown;
   error?: string;
+  /** Why it did not run. */
+  skipped?: string;
   seconds: number;
 }
 

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
+import { join } from "node:path";
 import { compiledBench } from "./paths";
 import { rssOf } from "./proc";
 
@@ -120,5 +121,57 @@ export class TargetProcess {
     const timer = setTimeout(() => this.child.kill("SIGKILL"), 15_000);
     await exited;
     clearTimeout(timer);
+  }
+}
+
+/** What runs in a slot's bridge process, by slot name (one place, so prestarting and using agree). */
+export function targetKind(slotName: string): Pick<TargetSpec, "kind" | "agents"> {
+  if (slotName === "bare") return { kind: "bare" };
+  if (slotName === "latency") return { kind: "ours", agents: "registry" };
+  return { kind: "ours", agents: "noop" };
+}
+
+/**
+ * Bridge processes by slot, each started once. The runner starts them all together before the
+ * first measurement (start-up is not what these figures measure), and each figure stops its own
+ * when it is done.
+ */
+export class TargetPool {
+  private readonly started = new Map<string, Promise<TargetProcess>>();
+
+  constructor(
+    private readonly slots: { slot(name: string): { raw: Record<string, unknown>; registration: unknown } },
+    private readonly logDir: string,
+  ) {}
+
+  get(name: string): Promise<TargetProcess> {
+    let p = this.started.get(name);
+    if (!p) {
+      const slot = this.slots.slot(name);
+      p = TargetProcess.start(
+        name,
+        { ...targetKind(name), raw: slot.raw, registration: slot.registration },
+        join(this.logDir, `${name}.log`),
+      );
+      p.catch(() => undefined); // reported to whoever awaits it
+      this.started.set(name, p);
+    }
+    return p;
+  }
+
+  /** Starts these bridges in the background. */
+  prestart(names: readonly string[]): void {
+    for (const name of names) void this.get(name);
+  }
+
+  async stop(name: string): Promise<void> {
+    const p = this.started.get(name);
+    if (!p) return;
+    const target = await p.catch(() => undefined);
+    await target?.stop();
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.started.keys()].map((name) => this.stop(name)));
   }
 }

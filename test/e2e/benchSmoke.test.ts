@@ -49,7 +49,7 @@ describe("benchmarks (smoke)", () => {
     for (const row of ours) expect(row.ratioToBare).toBeGreaterThan(0);
   });
 
-  it("measures latency, outbound, footprint and scaling", () => {
+  it("measures latency, outbound, footprint, scaling and the statement shapes", () => {
     const latency = results.figures.latency!;
     expect(latency.ours.n).toBe(SMOKE.latency.roundTrips);
     expect(latency.floor.n).toBe(SMOKE.latency.roundTrips);
@@ -60,6 +60,7 @@ describe("benchmarks (smoke)", () => {
       expect(row.rssMB).toBeGreaterThan(10);
     }
     expect(results.figures.scaling!.events.series.map((s) => s.handled)).toEqual(SMOKE.inbound.checkpoints);
+    for (const row of results.figures.shapes!.table) expect(row.eventsPerSecond).toBeGreaterThan(0);
   });
 
   it("renders the report into BENCHMARKS.md's generated section, keeping the rest", async () => {
