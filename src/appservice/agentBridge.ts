@@ -358,7 +358,7 @@ export class AgentBridge {
     this.metrics.outboxDepth.set(await outbox.pendingCount());
     this.metrics.outboxFailed.set(await outbox.failedCount());
     this.metrics.outboxOldestSeconds.set((await outbox.oldestPendingAgeSeconds(new Date())) ?? 0);
-    this.metrics.eventsUnhandled.set((await new Inbox(this.db.knex).counts()).claimed);
+    this.metrics.eventsUnhandled.set(await new Inbox(this.db.knex).unhandledCount());
   }
 
   /** Runs one pruning pass now (tests). */

@@ -25,7 +25,9 @@ type Method = "devices_api" | "login";
  */
 export class AgentDevices {
   private readonly known = new Map<string, string>();
-  private readonly inProgress = new Map<string, Promise<string>>();
+  /** Users the homeserver will not make a device for (a permanent 4xx): they send without one. */
+  private readonly refused = new Set<string>();
+  private readonly inProgress = new Map<string, Promise<string | undefined>>();
 
   constructor(
     private readonly knex: Knex,
@@ -51,13 +53,28 @@ export class AgentDevices {
     }
   }
 
-  /** The user's device, made on first use. Rejects when the homeserver cannot make it now. */
-  deviceFor(userId: string): Promise<string> {
+  /**
+   * The user's device, made on first use. Rejects when the homeserver cannot make it now (it is
+   * down: the send is retried later). Resolves undefined when the homeserver refuses for good:
+   * then the user sends without a device, deduplicated by the homeserver's in-memory cache only.
+   */
+  deviceFor(userId: string): Promise<string | undefined> {
     const known = this.known.get(userId);
     if (known) return Promise.resolve(known);
+    if (this.refused.has(userId)) return Promise.resolve(undefined);
     let pending = this.inProgress.get(userId);
     if (!pending) {
-      pending = this.create(userId).finally(() => this.inProgress.delete(userId));
+      pending = this.create(userId)
+        .catch((err: unknown) => {
+          if (!(err instanceof MatrixHttpError) || err.status >= 500 || err.status === 429) throw err;
+          this.refused.add(userId);
+          log.warn(
+            { userId, err: err.message },
+            "The homeserver refused a sending device; this user sends without one (resends after a crash may be duplicated)",
+          );
+          return undefined;
+        })
+        .finally(() => this.inProgress.delete(userId));
       this.inProgress.set(userId, pending);
     }
     return pending;
@@ -66,6 +83,7 @@ export class AgentDevices {
   /** The homeserver lost the device (M_UNKNOWN_DEVICE): the next send makes it again. */
   async forget(userId: string): Promise<void> {
     this.known.delete(userId);
+    this.refused.delete(userId);
     await this.knex("agent_devices").where({ user_id: userId }).del();
   }
 

@@ -40,6 +40,9 @@ export interface DeliveryObserver {
 
 type Step = "sent" | "parked" | "wait" | "empty" | "busy";
 
+/** How long to leave a room alone that another process is delivering. */
+const BUSY_RETRY_MS = 250;
+
 /**
  * Delivers outbox rows. The database is the queue: rows are read a room at a time, so memory
  * stays bounded however many are pending, and a crash loses nothing (a resend reuses the
@@ -48,6 +51,8 @@ type Step = "sent" | "parked" | "wait" | "empty" | "busy";
 export class OutboxWorker {
   private readonly queue: PQueue;
   private readonly activeRooms = new Set<string>();
+  /** Rooms another process is delivering (PostgreSQL): left alone until then. */
+  private readonly busyUntil = new Map<string, number>();
   private running = false;
   private wake?: () => void;
   private loop?: Promise<void>;
@@ -115,17 +120,26 @@ export class OutboxWorker {
 
   private async run(): Promise<void> {
     while (this.running) {
-      let nextDue: Date | null = null;
+      // Rooms due now are scheduled here; a room being delivered kicks us when it is done, and
+      // committed rows kick us too. So we only need to wake for rows whose backoff ends later,
+      // for rooms another process holds, and as a safety net every idlePollMs.
+      let wait = this.opts.idlePollMs;
       try {
         const rooms = await this.outbox.roomsWithDue(new Date(), this.opts.concurrency * 4);
         for (const roomId of rooms) this.schedule(roomId);
-        nextDue = await this.outbox.nextDueAt();
+        const nextDue = await this.outbox.nextDueAt();
+        const untilDue = nextDue ? nextDue.getTime() - Date.now() : Infinity;
+        if (untilDue > 0) wait = Math.min(wait, untilDue);
       } catch (err) {
         log.error({ err: (err as Error).message }, "Outbox poll failed; will retry");
       }
       if (!this.running) break;
-      const untilDue = nextDue ? nextDue.getTime() - Date.now() : this.opts.idlePollMs;
-      await this.sleep(Math.max(10, Math.min(untilDue, this.opts.idlePollMs)));
+      const now = Date.now();
+      for (const [roomId, until] of this.busyUntil) {
+        if (until <= now) this.busyUntil.delete(roomId);
+        else wait = Math.min(wait, until - now);
+      }
+      await this.sleep(Math.max(10, wait));
     }
   }
 
@@ -142,27 +156,31 @@ export class OutboxWorker {
 
   private schedule(roomId: string): void {
     if (this.activeRooms.has(roomId) || !this.running) return;
+    if ((this.busyUntil.get(roomId) ?? 0) > Date.now()) return;
     this.activeRooms.add(roomId);
     void this.queue.add(async () => {
+      let last: Step = "empty";
       try {
-        await this.drainRoom(roomId);
+        last = await this.drainRoom(roomId);
       } catch (err) {
         log.error({ roomId, err: (err as Error).message }, "Room delivery failed");
       } finally {
         this.activeRooms.delete(roomId);
+        if (last === "busy") this.busyUntil.set(roomId, Date.now() + BUSY_RETRY_MS);
         // Rows may have arrived while we were busy with this room.
         this.kick();
       }
     });
   }
 
-  private async drainRoom(roomId: string): Promise<void> {
-    while (this.running) {
+  private async drainRoom(roomId: string): Promise<Step> {
+    for (;;) {
+      if (!this.running) return "empty";
       const step: Step = this.opts.exclusiveRooms
         ? await this.outbox.withRoomLock(roomId, (trx) => this.sendHead(roomId, trx))
         : await this.sendHead(roomId);
       // sent or parked: the next message of the room may go now.
-      if (step !== "sent" && step !== "parked") return;
+      if (step !== "sent" && step !== "parked") return step;
     }
   }
 

@@ -277,6 +277,17 @@ export class Inbox {
     return deleted;
   }
 
+  /** Events claimed but not yet handled (an index range, cheap enough for every metrics scrape). */
+  async unhandledCount(): Promise<number> {
+    const row = (await this.knex("inbound_events")
+      .where({ status: "claimed" })
+      .count({ n: "*" })
+      .first()) as {
+      n: string | number;
+    };
+    return Number(row.n);
+  }
+
   async counts(): Promise<Record<InboundStatus, number>> {
     const rows = (await this.knex("inbound_events").select("status").count({ n: "*" }).groupBy("status")) as {
       status: InboundStatus;
