@@ -1,6 +1,5 @@
 import { BridgeFixture } from "../test/harness/bridgeFixture";
 import { ensureSynapse } from "../test/harness/synapseInstall";
-import { routeBridgeLibraryLogs } from "../src/logging/bridgeLibraryLogs";
 import { say } from "../src/cli/output";
 
 /**
@@ -11,7 +10,6 @@ async function main(): Promise<void> {
   say("Preparing Synapse (the first run installs it into a cached virtualenv; this can take a minute)…");
   await ensureSynapse();
   const fixture = await BridgeFixture.create({ logLevel: process.env.MAB_LOGGING_LEVEL ?? "info" });
-  routeBridgeLibraryLogs();
   const bridge = await fixture.startBridge();
   const password = `demo-${Math.random().toString(36).slice(2, 10)}`;
   const user = await fixture.synapse.registerUser("demo", password, false);

@@ -32,6 +32,7 @@ import { EventDispatcher } from "./eventDispatcher";
 import { EventPipeline } from "./eventPipeline";
 import { reportEncryptionSupport } from "./encryptionSupport";
 import { pingHomeserver } from "./ping";
+import { routeBridgeLibraryLogs } from "../logging/bridgeLibraryLogs";
 import { PowerLevelFacts } from "./roomFacts";
 
 const log = moduleLogger("appservice/bridge");
@@ -108,6 +109,7 @@ export class AgentBridge {
 
   async start(): Promise<void> {
     const started = Date.now();
+    routeBridgeLibraryLogs();
     reportEncryptionSupport();
     this.db = await openDatabase(this.config.database);
     const { applied } = await migrate(
@@ -276,6 +278,8 @@ export class AgentBridge {
     await this.worker?.stop(Math.max(0, deadline - Date.now()));
     await this.host?.stopAll();
     await this.http?.close();
+    // Clears the library's intent-culling timer and request factory.
+    await this.bridgeLib?.close().catch(() => undefined);
     await this.db?.close();
     this.db = undefined;
     log.info("Bridge stopped");

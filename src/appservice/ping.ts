@@ -11,14 +11,33 @@ const log = moduleLogger("appservice/ping");
  * proves both directions at once (our as_token is accepted; the homeserver reaches our URL
  * with the right hs_token) and makes it retry any backlog right away.
  */
-export async function pingHomeserver(client: HomeserverClient, config: BridgeConfig): Promise<number> {
-  try {
-    const res = await client.ping(config.appservice.id, `mab-ping-${randomUUID()}`);
-    log.info({ durationMs: res.duration_ms }, "Homeserver reached us back (appservice ping)");
-    return res.duration_ms;
-  } catch (err) {
-    throw explainPingFailure(err, config);
+export async function pingHomeserver(
+  client: HomeserverClient,
+  config: BridgeConfig,
+  attempts = 5,
+  firstDelayMs = 500,
+): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await client.ping(config.appservice.id, `mab-ping-${randomUUID()}`);
+      log.info({ durationMs: res.duration_ms }, "Homeserver reached us back (appservice ping)");
+      return res.duration_ms;
+    } catch (err) {
+      // A homeserver that is starting, or still busy with a request to our previous process
+      // (Synapse answers 502 right after a crash), deserves a few more tries; a refused
+      // token or a wrong id does not.
+      if (attempt >= attempts || !isTransient(err)) throw explainPingFailure(err, config);
+      const delayMs = firstDelayMs * 2 ** (attempt - 1);
+      log.warn({ attempt, delayMs, err: (err as Error).message }, "Appservice ping failed; retrying");
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
+}
+
+function isTransient(err: unknown): boolean {
+  if (!(err instanceof MatrixHttpError)) return true; // network errors
+  if (err.errcode === "M_BAD_STATUS" || err.errcode === "M_URL_NOT_SET") return false;
+  return err.status >= 500 || err.errcode === "M_CONNECTION_FAILED" || err.errcode === "M_CONNECTION_TIMEOUT";
 }
 
 export function explainPingFailure(err: unknown, config: BridgeConfig): Error {

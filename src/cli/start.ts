@@ -1,6 +1,5 @@
 import { loadConfigFile } from "../config/bridgeConfig";
 import { configureLogging, moduleLogger, type LoggingOptions } from "../logging/logger";
-import { routeBridgeLibraryLogs } from "../logging/bridgeLibraryLogs";
 import { AgentBridge } from "../appservice/agentBridge";
 import { BridgeError, errorMessage } from "../errors";
 
@@ -13,7 +12,6 @@ export async function runStart(configPath: string): Promise<number> {
     level: config.logging.level,
     format: config.logging.format as LoggingOptions["format"],
   });
-  routeBridgeLibraryLogs();
   const bridge = new AgentBridge(config);
   try {
     await bridge.start();

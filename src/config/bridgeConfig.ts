@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import yaml from "js-yaml";
 import { ConfigError, BridgeError } from "../errors";
 import { validateSection, type SectionSpec, type SectionValues } from "./fields";
+import { deliverySpec } from "./deliveryConfig";
 
 const LOCALPART = /^[a-z0-9._=\-/]+$/;
 const LOCALPART_HINT = "Use lower-case letters, digits and . _ = - / only";
@@ -115,6 +116,7 @@ export interface BridgeConfig {
   bridge: SectionValues<typeof bridgeSpec>;
   logging: SectionValues<typeof loggingSpec>;
   metrics: SectionValues<typeof metricsSpec>;
+  delivery: SectionValues<typeof deliverySpec>;
   /** Raw per-agent sections; each agent validates its own (see agents/registry). */
   agents: Record<string, unknown>;
 }
@@ -126,6 +128,7 @@ const SECTIONS = {
   bridge: bridgeSpec,
   logging: loggingSpec,
   metrics: metricsSpec,
+  delivery: deliverySpec,
 } as const;
 
 /** Validates a parsed config object. Environment variables MAB_<SECTION>_<KEY> win over the file. */
@@ -154,6 +157,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     bridge: validateSection(["bridge"], bridgeSpec, input.bridge, env),
     logging: validateSection(["logging"], loggingSpec, input.logging, env),
     metrics: validateSection(["metrics"], metricsSpec, input.metrics, env),
+    delivery: validateSection(["delivery"], deliverySpec, input.delivery, env),
     agents: agents as Record<string, unknown>,
   };
 }

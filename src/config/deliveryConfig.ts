@@ -1,10 +1,9 @@
 import type { BridgeConfig } from "./bridgeConfig";
-import { validateSection, type SectionSpec, type SectionValues } from "./fields";
+import type { SectionSpec, SectionValues } from "./fields";
 
 /**
  * The `delivery` config section: exactly-once plumbing (outbound queue, shutdown, pruning).
- * Every key has a default; MAB_DELIVERY_<KEY> overrides it. Read with `deliveryConfig(config)`,
- * which works whether or not BridgeConfig already carries the section.
+ * Every key has a default; MAB_DELIVERY_<KEY> overrides it.
  */
 export const deliverySpec = {
   outbox_concurrency: {
@@ -57,7 +56,7 @@ export const deliverySpec = {
 
 export type DeliveryConfig = SectionValues<typeof deliverySpec>;
 
-export function deliveryConfig(config: BridgeConfig, env: NodeJS.ProcessEnv = process.env): DeliveryConfig {
-  const raw = (config as unknown as { delivery?: unknown }).delivery;
-  return validateSection(["delivery"], deliverySpec, raw, env);
+/** The validated section (parseConfig validates it with the others). */
+export function deliveryConfig(config: BridgeConfig): DeliveryConfig {
+  return config.delivery;
 }

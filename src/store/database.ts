@@ -22,6 +22,8 @@ export interface Database {
 export interface DatabaseOptions {
   /** postgres://… URL; when empty the embedded PGlite database in `data_dir` is used. */
   url?: string;
+  /** PostgreSQL connection pool size (default 10). */
+  pool_max?: number;
   /** Directory of the embedded database (it lives in `<data_dir>/pgdata`), or ":memory:". */
   data_dir: string;
 }
@@ -35,15 +37,15 @@ export type Queryable = Knex | Knex.Transaction;
  */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const url = opts.url?.trim();
-  return url ? openPostgres(url) : openPglite(opts.data_dir);
+  return url ? openPostgres(url, opts.pool_max ?? 10) : openPglite(opts.data_dir);
 }
 
-async function openPostgres(url: string): Promise<Database> {
+async function openPostgres(url: string, poolMax: number): Promise<Database> {
   const shown = maskUrl(url);
   const knex = knexFactory({
     client: "pg",
     connection: { connectionString: url, connectionTimeoutMillis: 10_000 },
-    pool: { min: 0, max: 10 },
+    pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 30_000,
     log: knexLog((m) => scrub(m, url)),
   });

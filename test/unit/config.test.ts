@@ -67,6 +67,19 @@ describe("config", () => {
     expect(config.homeserver.domain).toBe("other.org");
   });
 
+  it("validates the delivery section with defaults and overrides", () => {
+    expect(parseConfig(minimal, {}).delivery).toMatchObject({
+      outbox_concurrency: 8,
+      device_id: "MATRIX_AGENT_BRIDGE",
+    });
+    expect(parseConfig(minimal, { MAB_DELIVERY_SHUTDOWN_GRACE_MS: "2500" }).delivery.shutdown_grace_ms).toBe(
+      2500,
+    );
+    expect(errorOf(() => parseConfig({ ...minimal, delivery: { device_id: "bad id!" } }, {})).key).toBe(
+      "delivery.device_id",
+    );
+  });
+
   it("names the env variable's key when its value is bad", () => {
     const err = errorOf(() => parseConfig(minimal, { MAB_APPSERVICE_PORT: "ninety" }));
     expect(err.key).toBe("appservice.port");
