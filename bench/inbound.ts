@@ -250,7 +250,10 @@ export async function runScaling(
     const failed = started.find((s) => s.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const idleRssMB: Record<string, number> = {};
-    for (const t of targets) idleRssMB[t.name] = round(t.target.rss() / MB, 1);
+    for (const t of targets) {
+      await t.target.memory(true); // after a GC, like every later sample
+      idleRssMB[t.name] = round(t.target.rss() / MB, 1);
+    }
 
     const base = roomIds(profile.rooms);
     const sets = new Map(profile.roomCounts.map((n) => [n, roomIds(n)]));

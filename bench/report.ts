@@ -11,7 +11,7 @@ const n = (v: number | undefined, digits = 0): string =>
     ? "–"
     : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const x = (v: number | undefined): string =>
-  v === undefined || !Number.isFinite(v) ? "–" : `${v.toFixed(3)}×`;
+  v === undefined || !Number.isFinite(v) ? "–" : `${v.toFixed(v < 1 ? 3 : v < 10 ? 2 : 1)}×`;
 const signed = (v: number): string => `${v >= 0 ? "+" : ""}${n(v, 1)}`;
 
 function table(header: string[], rows: (string | number)[][]): string {
@@ -40,6 +40,18 @@ export function summaryTable(r: BenchResults): string {
         ]);
       }
     }
+  }
+  const out0 = r.figures.outbound;
+  const ours0 = inbound?.table.find((t) => t.target === "pglite" && t.replayShare === 0);
+  if (ours0 && out0?.table.length) {
+    // What the homeserver can produce: the fastest it accepted messages in this run.
+    const best = out0.table.reduce((a, b) => (b.messagesPerSecond > a.messagesPerSecond ? b : a));
+    rows.push([
+      "Inbound capacity vs what this Synapse produces",
+      `${n(ours0.eventsPerSecond)} events/s (embedded, 0% replays)`,
+      `Synapse accepted at most ${n(best.messagesPerSecond, 1)} msg/s (${best.mode}, ${best.rooms} rooms)`,
+      x(ours0.eventsPerSecond / best.messagesPerSecond),
+    ]);
   }
   const lat = r.figures.latency;
   if (lat) {
@@ -131,15 +143,16 @@ export function summaryTable(r: BenchResults): string {
   return table(["Figure", "Ours", "Reference (same run)", "Ours vs reference"], rows);
 }
 
-/** "levels off" when the last half of the run added less than a fifth of the growth of the first half. */
+/** Growth over the first and the second half of the run (it levels off when the second is small). */
 function growthNote(series: { handled: number; rssMB: number }[]): string {
   if (series.length < 3) return "";
-  const first = series[0].rssMB;
-  const mid = series[Math.floor(series.length / 2)].rssMB;
-  const last = series[series.length - 1].rssMB;
-  const early = mid - first;
-  const late = last - mid;
-  return `${signed(early)} MB to ${n(series[Math.floor(series.length / 2)].handled)}, ${signed(late)} MB after`;
+  const first = series[0];
+  const mid = series[Math.floor(series.length / 2)];
+  const last = series[series.length - 1];
+  return (
+    `${signed(mid.rssMB - first.rssMB)} MB from ${n(first.handled)} to ${n(mid.handled)}, ` +
+    `${signed(last.rssMB - mid.rssMB)} MB from there to ${n(last.handled)}`
+  );
 }
 
 function machineTable(r: BenchResults): string {
@@ -240,6 +253,19 @@ function details(r: BenchResults): string {
         ].map((row) => row.map((c) => (typeof c === "number" ? n(c, 1) : c))),
       ),
     );
+    const means = Object.entries(lat.bridgeMeans ?? {}).filter(([name]) => !name.includes("_gc_"));
+    if (means.length) {
+      parts.push(
+        "",
+        "Inside the bridge during those round trips (means from its `/metrics` histograms; the events " +
+          "include our own replies, which the homeserver pushes back to us):",
+        "",
+        table(
+          ["Histogram", "Observations", "Mean (ms)"],
+          means.map(([name, m]) => [`\`${name}\``, n(m.count), n(m.meanMs, 1)]),
+        ),
+      );
+    }
   }
   const out = r.figures.outbound;
   if (out) {
@@ -282,12 +308,13 @@ function details(r: BenchResults): string {
   if (sc) {
     parts.push(
       "",
-      "#### Scaling with handled events (one long run, no-op agent, 100 DM rooms)",
+      "#### Scaling with handled events (one long run of a fresh bridge process, no-op agent)",
       "",
       table(
         [
           "Bridge",
           "Handled",
+          "Rooms (last stretch)",
           "Events/s (last stretch)",
           "CPU µs/event (last stretch)",
           "RSS (MB)",
@@ -296,6 +323,7 @@ function details(r: BenchResults): string {
         sc.events.series.map((s) => [
           dbName(s.target),
           n(s.handled),
+          n(s.rooms),
           n(s.eventsPerSecond),
           n(s.cpuUsPerEvent),
           n(s.rssMB, 1),
@@ -357,9 +385,11 @@ function details(r: BenchResults): string {
 
 function flatten(value: unknown, prefix = ""): [string, string][] {
   if (value === null || typeof value !== "object") {
-    return [
-      [prefix || "(value)", typeof value === "number" ? n(value, 3) : String(value).replace(/\|/g, "\\|")],
-    ];
+    const shown =
+      typeof value === "number"
+        ? value.toLocaleString("en-US", { maximumFractionDigits: 3 })
+        : String(value).replace(/\|/g, "\\|");
+    return [[prefix || "(value)", shown]];
   }
   const out: [string, string][] = [];
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {

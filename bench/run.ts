@@ -2,9 +2,10 @@
  * `npm run bench`: every figure of BENCHMARKS.md, measured side by side on this machine, then
  * bench/results/<timestamp>.json, bench/results/latest.json and the generated part of
  * BENCHMARKS.md. Options: --smoke (tiny sizes), --only inbound,scaling,latency,outbound,footprint,shapes,
- * --out <dir> (results directory), --no-markdown, --no-external (skip other engineers' modules).
+ * --out <dir> (results directory), --no-markdown, --no-external (skip other engineers' modules),
+ * --render <results.json> (only rewrite BENCHMARKS.md from a results file).
  */
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BenchEnv, type SlotSpec } from "./lib/env";
@@ -228,6 +229,7 @@ function parseArgs(argv: string[]) {
     out: "",
     markdown: true,
     external: true,
+    render: "",
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -238,9 +240,10 @@ function parseArgs(argv: string[]) {
       args.only = (argv[++i] ?? "").split(",").filter(Boolean) as Figure[];
       for (const f of args.only) if (!FIGURES.includes(f)) throw new Error(`--only: unknown figure '${f}'`);
     } else if (a === "--out") args.out = argv[++i] ?? "";
+    else if (a === "--render") args.render = argv[++i] ?? "";
     else
       throw new Error(
-        `Unknown argument '${a}' (use --smoke, --only <figures>, --out <dir>, --no-markdown, --no-external)`,
+        `Unknown argument '${a}' (use --smoke, --only <figures>, --out <dir>, --no-markdown, --no-external, --render <json>)`,
       );
   }
   return args;
@@ -249,6 +252,13 @@ function parseArgs(argv: string[]) {
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const root = repoRoot();
+  if (args.render) {
+    // Re-render BENCHMARKS.md from a results file (after editing the report code), without measuring.
+    const results = JSON.parse(readFileSync(args.render, "utf8")) as BenchResults;
+    await updateBenchmarksMd(join(root, "BENCHMARKS.md"), results);
+    say(`rendered ${args.render} into BENCHMARKS.md`);
+    return 0;
+  }
   const base = args.smoke ? SMOKE : FULL;
   const profile = { ...base, external: base.external && args.external };
   const results = await runBenchmarks({ profile, figures: args.only });

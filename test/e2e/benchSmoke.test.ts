@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBenchmarks, type BenchResults } from "../../bench/run";
+import { FIGURES, runBenchmarks, type BenchResults } from "../../bench/run";
 import { SMOKE } from "../../bench/profiles";
 import { END, START, updateBenchmarksMd } from "../../bench/report";
 
@@ -30,13 +30,7 @@ describe("benchmarks (smoke)", () => {
 
   it("runs every figure without errors", () => {
     expect(results.errors).toEqual([]);
-    expect(Object.keys(results.figures).sort()).toEqual([
-      "footprint",
-      "inbound",
-      "latency",
-      "outbound",
-      "scaling",
-    ]);
+    expect(Object.keys(results.figures).sort()).toEqual([...FIGURES].sort());
     expect(results.machine.cpus).toBeGreaterThan(0);
     expect(results.machine.postgres).toMatch(/^\d+/);
   });
