@@ -241,14 +241,15 @@ describe("exactly once through crashes (bridge in a child process)", () => {
     const room = await human.openDm();
     const greetings = 1;
     try {
-      // Phase 1: sends are slow (300 ms each at the proxy), so a backlog builds up.
-      proxy.rule = (req) => (req.send?.roomId === room ? { kind: "delay", ms: 300 } : { kind: "pass" });
+      // Phase 1: sends are slow (800 ms each at the proxy), so a backlog builds up and a send
+      // is in flight when SIGTERM arrives (long enough to probe the server on a busy machine).
+      proxy.rule = (req) => (req.send?.roomId === room ? { kind: "delay", ms: 800 } : { kind: "pass" });
       const n = 15;
       await human.sendNumbered(room, "term", n);
       await human.waitFor(room, (events) => countReplies(events, "term", n).delivered >= 3, 20_000);
       child.kill("SIGTERM");
       const t0 = Date.now();
-      await sleep(100);
+      await sleep(30);
       const during = await putTransaction();
       const exit = await child.exited;
       const stopMs = Date.now() - t0;
@@ -260,7 +261,7 @@ describe("exactly once through crashes (bridge in a child process)", () => {
       const counts = await awaitReplies(human, room, "term", n);
       reportFault(
         "SIGTERM, graceful stop (pglite)",
-        `SIGTERM with ${n} replies queued, sends slowed to 300 ms, grace 5 s`,
+        `SIGTERM with ${n} replies queued, sends slowed to 800 ms, grace 5 s`,
         {
           ...counts,
           answeredDuringStop: during,
