@@ -9,12 +9,16 @@ import { say } from "../src/cli/output";
 async function main(): Promise<void> {
   say("Preparing Synapse (the first run installs it into a cached virtualenv; this can take a minute)…");
   await ensureSynapse();
-  const fixture = await BridgeFixture.create({ logLevel: process.env.MAB_LOGGING_LEVEL ?? "info" });
+  const fixture = await BridgeFixture.create({
+    logLevel: process.env.MAB_LOGGING_LEVEL ?? "info",
+    // The real agents only (the fixture turns the diagnostic echo agent on for tests).
+    config: { agents: { echo: { enabled: false } } },
+  });
   const bridge = await fixture.startBridge();
   const password = `demo-${Math.random().toString(36).slice(2, 10)}`;
   const user = await fixture.synapse.registerUser("demo", password, false);
-  // Greet the demo user from the first agent: an is_direct invite and the Agents space.
-  const firstAgent = bridge.agents[0];
+  // Greet the demo user from the Reminders agent (or the first one): an is_direct invite and the Agents space.
+  const firstAgent = bridge.agents.find((a) => a.id === "reminders") ?? bridge.agents[0];
   if (firstAgent) await bridge.openDm(firstAgent.id, user.userId);
 
   say("");
