@@ -30,6 +30,9 @@ import { InviteAllowList } from "./inviteAllowList";
 import { AgentHost } from "./agentHost";
 import { EventDispatcher } from "./eventDispatcher";
 import { EventPipeline } from "./eventPipeline";
+import { EventTriage } from "./eventTriage";
+import { BridgeIntents } from "./bridgeIntents";
+import { RoomUpgrades } from "./roomUpgrade";
 import { reportEncryptionSupport } from "./encryptionSupport";
 import { pingHomeserver } from "./ping";
 import { routeBridgeLibraryLogs } from "../logging/bridgeLibraryLogs";
@@ -153,7 +156,18 @@ export class AgentBridge {
       spaceName: this.config.bridge.space_name,
       aliasPrefix: this.config.appservice.user_prefix,
     });
-    this.dms = new DirectMessages(intents, knex, this.spaces);
+    const triage = new EventTriage(
+      this.agents.map((a) => ({
+        userId: a.userId,
+        displayName: a.displayName,
+        command: a.definition.manifest.command,
+        shortcutPrefix: a.definition.manifest.shortcutPrefix,
+      })),
+      botUserId(this.config),
+    );
+    this.dms = new DirectMessages(intents, knex, (roomId) => triage.noteRoom(roomId, true));
+    for (const roomId of await this.dms.allRoomIds()) triage.noteRoom(roomId, true);
+    const bridgeIntents = new BridgeIntents(knex, intents, this.spaces, this.config.homeserver.domain);
     const dispatcher = new EventDispatcher({
       host,
       intents,
@@ -161,6 +175,8 @@ export class AgentBridge {
       facts,
       dms: this.dms,
       allowList: new InviteAllowList(this.config.bridge.invite_allow, this.config.homeserver.domain),
+      upgrades: new RoomUpgrades(this.client, intents, membership, facts),
+      noteRoom: (roomId, direct) => triage.noteRoom(roomId, direct),
     });
     const devices = new AgentDevices(knex, this.client, this.delivery.device_id);
     this.devices = devices;
@@ -176,6 +192,7 @@ export class AgentBridge {
         deviceFor: (userId) => devices.deviceFor(userId),
         forgetDevice: (userId) => devices.forget(userId),
         exclusiveRooms: shared,
+        runIntent: bridgeIntents.run,
       },
       {
         sent: (_row, _eventId, ms) => {
@@ -197,12 +214,13 @@ export class AgentBridge {
     this.pipeline = new EventPipeline(
       knex,
       inbox,
-      dispatcher.handle,
+      dispatcher,
       afterCommit,
       {
-        received: (count, claimed) => {
+        received: (count, claimed, ignored) => {
           this.metrics.eventsReceived.inc(count);
-          this.metrics.eventsDeduplicated.inc(count - claimed);
+          this.metrics.eventsDeduplicated.inc(count - claimed - ignored);
+          if (ignored) this.metrics.eventsHandled.inc({ outcome: "ignored" }, ignored);
         },
         handled: (_event, outcome, ms) => {
           this.metrics.eventsHandled.inc({ outcome });
@@ -211,6 +229,7 @@ export class AgentBridge {
         retried: () => this.metrics.eventRetries.inc(),
       },
       { maxQueued: this.delivery.max_queued_events, orderAcrossProcesses: shared },
+      (event) => triage.isInert(event),
     );
     this.pruner = new Pruner(
       inbox,
@@ -332,9 +351,10 @@ export class AgentBridge {
       metricsEnabled: this.config.metrics.enabled,
       metricsToken: this.config.metrics.token,
       onTransactionAnswered: (outcome) => this.metrics.transactions.inc({ outcome }),
+      onEventRejected: (rejection) => this.metrics.eventsRejected.inc({ reason: rejection.reason }),
       handlers: {
-        onTransaction: async (_txnId, events) => {
-          await this.pipeline!.receive(events);
+        onTransaction: async (txn) => {
+          await this.pipeline!.receive(txn.events);
         },
         onUserQuery: async (userId) => {
           const ours = userId === botUserId(this.config) || this.agents.some((a) => a.userId === userId);

@@ -19,6 +19,7 @@ import type {
 import { messageContent } from "../queue/renderMessage";
 import { RateLimiter } from "./rateLimiter";
 import { UserPrefs } from "../store/userPrefs";
+import { needsHomeserver } from "../store/transactionScope";
 
 const log = moduleLogger("appservice/agents");
 
@@ -273,6 +274,8 @@ export class AgentHost {
     try {
       await trx.transaction(fn);
     } catch (err) {
+      // Not the agent's failure: the whole transaction re-runs once the homeserver answered.
+      if (needsHomeserver(err)) throw err;
       if (err instanceof UserInputError) {
         await this.reply(trx, agent, event, err.message);
         return;

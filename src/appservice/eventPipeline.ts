@@ -3,18 +3,20 @@ import { moduleLogger } from "../logging/logger";
 import { errorMessage } from "../errors";
 import { faultPoint } from "../faultPoints";
 import { backoffDelay, isTransientError } from "../queue/retryPolicy";
-import type { Inbox, InboundEvent } from "../store/inbox";
+import type { ClaimOptions, Inbox, InboundEvent } from "../store/inbox";
 import type { MatrixEvent } from "../agents/types";
+import { handleBatch, type BatchItem, type EventHandlers } from "./eventBatch";
 
 const log = moduleLogger("appservice/pipeline");
 
-export type EventHandler = (event: MatrixEvent, trx: Knex.Transaction) => Promise<void>;
+export type { EventHandlers } from "./eventBatch";
 
 /** ok: handled now; failed: recorded as failed; skipped: someone else had handled it already. */
 export type HandleOutcome = "ok" | "failed" | "skipped";
 
 export interface PipelineObserver {
-  received?(count: number, claimed: number): void;
+  /** A push: how many events, how many were new and to handle, how many new and inert. */
+  received?(count: number, claimed: number, ignored: number): void;
   handled?(event: MatrixEvent, outcome: HandleOutcome, ms: number): void;
   /** A transient failure (homeserver or database unavailable); the event will be tried again. */
   retried?(event: MatrixEvent, reason: string, delayMs: number): void;
@@ -32,10 +34,12 @@ export interface PipelineOptions {
   /** After this long, a transient failure is recorded as a failure (or left claimed if the database is down). */
   retryForMs: number;
   /**
-   * Before an event, handle earlier unhandled events of its room that are not queued here (claimed
-   * by another process, or stranded). Needed only when several processes share the database.
+   * Before a room's batch, handle earlier unhandled events of its room that are not queued here
+   * (claimed by another process, or stranded). Needed only when several processes share the database.
    */
   orderAcrossProcesses: boolean;
+  /** Events of one room handled in one transaction (one savepoint each). */
+  batchSize: number;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
@@ -45,29 +49,43 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   retry: { baseMs: 500, maxMs: 30_000 },
   retryForMs: 120_000,
   orderAcrossProcesses: false,
+  batchSize: 50,
 };
 
 const PAGE = 500;
+const MAX_NEED_ROUNDS = 5;
+
+interface RoomQueue {
+  events: MatrixEvent[];
+  running?: Promise<void>;
+}
 
 /**
  * Exactly-once handling of incoming events.
  *
- * 1. `receive` claims a transaction's events in one atomic INSERT … ON CONFLICT DO NOTHING before
- *    the homeserver gets its 200; replays and duplicates claim nothing and do nothing.
- * 2. Each claimed event runs in its own database transaction that first locks the event's row and
- *    checks it is still unhandled, and ends by marking it handled: its effects (agent writes,
- *    outbox rows) commit together with that mark or not at all, and a second handler (another
- *    process, a recovery pass) finds it handled and does nothing.
+ * 1. `receive` claims a push's events in one atomic INSERT … ON CONFLICT DO NOTHING before the
+ *    homeserver gets its 200; replays and duplicates claim nothing and do nothing. Events nobody
+ *    will act on (`isInert`) are recorded as handled in that same statement and cost nothing more.
+ * 2. The others queue per room. A room's queue is handled in batches: each event is prepared
+ *    first (the only step that may call the homeserver), then the batch runs in one database
+ *    transaction that locks the events' rows, skips any no longer claimed, handles each in its own
+ *    savepoint and marks them handled: an event's effects (agent writes, outbox rows) commit
+ *    together with that mark or not at all, and a second handler (another process, a recovery
+ *    pass) finds it handled and does nothing.
  * 3. Events of one room run in order (earlier unhandled events of the room, even ones another
- *    process claimed, are handled first); different rooms run concurrently.
+ *    process claimed, join the batch first); different rooms run concurrently.
  * 4. `recover` (at start) and a periodic sweep handle what was claimed but not handled: events of
  *    a process that died, and everything claimed while the in-memory queue was full. Until
  *    `recover` runs, received events are only claimed, so nothing runs before the agents start.
  */
 export class EventPipeline {
-  private readonly roomTails = new Map<string, Promise<void>>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly rooms = new Map<string, RoomQueue>();
   private readonly queued = new Set<string>();
+  /** Transient failures per event: since when, and how many attempts. */
+  private readonly failures = new Map<string, { since: number; attempts: number }>();
+  /** How often an event's handler asked for a homeserver fetch (see NeedsHomeserver). */
+  private readonly needRounds = new Map<string, number>();
+  private readonly handlers: EventHandlers;
   /**
    * paused: claim only (before start). direct: claim, then queue in memory. backlog: claim only;
    * a drain loop reads claimed events from the database in order. stopped: claim only, for good.
@@ -82,21 +100,31 @@ export class EventPipeline {
   constructor(
     private readonly knex: Knex,
     private readonly inbox: Inbox,
-    private readonly handler: EventHandler,
+    handlers: EventHandlers | EventHandlers["handle"],
     private readonly afterCommit: () => void,
     private readonly observer: PipelineObserver = {},
     opts: Partial<PipelineOptions> = {},
+    /** Events that need no handling (decided at claim time; see EventTriage). */
+    private readonly isInert: (event: MatrixEvent) => boolean = () => false,
   ) {
     this.opts = { ...DEFAULT_PIPELINE_OPTIONS, ...opts };
+    this.handlers = typeof handlers === "function" ? { handle: handlers } : handlers;
   }
 
   /** Resolves once the events are durably claimed (the caller may then answer 200). */
-  async receive(events: MatrixEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  async receive(events: MatrixEvent[], opts: Pick<ClaimOptions, "inClaim"> = {}): Promise<void> {
+    if (events.length === 0 && !opts.inClaim) return;
     this.receiving++;
     try {
-      const claimed = await this.inbox.claim(events as unknown as InboundEvent[]);
-      this.observer.received?.(events.length, claimed.length);
+      const inert = new Set(events.filter((e) => this.isInert(e)).map((e) => e.event_id));
+      const { toHandle: claimed, ignored } = await this.inbox.claimBatch(
+        events as unknown as InboundEvent[],
+        {
+          inert,
+          inClaim: opts.inClaim,
+        },
+      );
+      this.observer.received?.(events.length, claimed.length, ignored.length);
       faultPoint("after-claim");
       if (claimed.length === 0 || this.mode !== "direct") return; // the drain picks them up
       if (this.queued.size + claimed.length > this.opts.maxQueued) {
@@ -130,7 +158,8 @@ export class EventPipeline {
   async idle(): Promise<void> {
     for (;;) {
       if (this.draining) await this.draining.catch(() => undefined);
-      if (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+      const running = [...this.rooms.values()].map((r) => r.running).filter((r) => r !== undefined);
+      if (running.length) await Promise.allSettled(running);
       else if (this.receiving) await sleep(10);
       else if (!this.draining) return;
     }
@@ -145,14 +174,15 @@ export class EventPipeline {
     this.mode = "stopped";
     clearInterval(this.sweepTimer);
     for (const wake of this.wakeSleepers) wake();
-    const all = Promise.allSettled([...this.inFlight, ...(this.draining ? [this.draining] : [])]);
+    const running = [...this.rooms.values()].map((r) => r.running).filter((r) => r !== undefined);
+    const all = Promise.allSettled([...running, ...(this.draining ? [this.draining] : [])]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       all.then(() => false),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
     ]);
     clearTimeout(timer);
-    if (timedOut) log.warn({ running: this.inFlight.size }, "Stopped before every running event committed");
+    if (timedOut) log.warn({ running: running.length }, "Stopped before every running batch committed");
   }
 
   private get stopped(): boolean {
@@ -228,82 +258,148 @@ export class EventPipeline {
 
   private enqueue(event: MatrixEvent): void {
     if (this.queued.has(event.event_id)) return;
-    const roomKey = event.room_id ?? "";
     this.queued.add(event.event_id);
-    const previous = this.roomTails.get(roomKey) ?? Promise.resolve();
-    const run = previous.then(() => this.process(event));
-    const tail = run.finally(() => {
-      this.queued.delete(event.event_id);
-      this.inFlight.delete(tail);
-      if (this.roomTails.get(roomKey) === tail) this.roomTails.delete(roomKey);
-    });
-    this.roomTails.set(roomKey, tail);
-    this.inFlight.add(tail);
+    const key = event.room_id ?? "";
+    let room = this.rooms.get(key);
+    if (!room) {
+      room = { events: [] };
+      this.rooms.set(key, room);
+    }
+    room.events.push(event);
+    this.startRoom(key, room);
   }
 
-  private async process(event: MatrixEvent): Promise<void> {
-    if (this.mode === "stopped") return; // stays claimed; the next start handles it
-    faultPoint("before-handle");
+  private startRoom(key: string, room: RoomQueue): void {
+    if (room.running) return;
+    room.running = this.runRoom(room)
+      .catch((err) => log.error({ roomId: key, err: errorMessage(err) }, "Room queue stopped unexpectedly"))
+      .finally(() => {
+        room.running = undefined;
+        if (room.events.length && this.mode !== "stopped") this.startRoom(key, room);
+        else if (!room.events.length && this.rooms.get(key) === room) this.rooms.delete(key);
+      });
+  }
+
+  /** Handles a room's queue, a batch at a time, until it is empty (or the pipeline stops). */
+  private async runRoom(room: RoomQueue): Promise<void> {
+    while (room.events.length) {
+      if (this.mode === "stopped") {
+        // What is left stays claimed in the database; the next start handles it.
+        for (const e of room.events.splice(0)) this.queued.delete(e.event_id);
+        return;
+      }
+      const done = await this.runBatch(room.events.slice(0, this.opts.batchSize));
+      for (const e of room.events.splice(0, done)) {
+        this.queued.delete(e.event_id);
+        this.failures.delete(e.event_id);
+        this.needRounds.delete(e.event_id);
+      }
+    }
+  }
+
+  /**
+   * Prepares and handles the head of a room's queue; returns how many events of `head` are done
+   * (handled, failed for good, or handled by someone else). 0 means: try the head again.
+   */
+  private async runBatch(head: MatrixEvent[]): Promise<number> {
     const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
+    let earlier: MatrixEvent[] = [];
+    if (this.opts.orderAcrossProcesses) {
       try {
-        const outcome = await this.handleInOrder(event);
-        this.observer.handled?.(event, outcome, Date.now() - started);
-        return;
+        earlier = await this.earlierUnhandled(head[0]);
       } catch (err) {
-        const transient = isTransientError(err);
-        const elapsed = Date.now() - started;
-        if (transient && elapsed < this.opts.retryForMs && !this.stopped) {
-          const delayMs = backoffDelay(attempt, this.opts.retry);
-          log.warn(
-            { eventId: event.event_id, roomId: event.room_id, attempt, delayMs, err: errorMessage(err) },
-            "Event handling failed for a reason that may pass; will retry",
-          );
-          this.observer.retried?.(event, errorMessage(err), delayMs);
-          await this.sleepUnlessStopped(delayMs);
-          if (this.stopped) return;
-          continue;
-        }
-        await this.recordFailure(event, err, transient, started);
-        return;
+        return this.attemptFailed(head[0], err, started);
       }
     }
-  }
-
-  /** With orderAcrossProcesses, handles earlier unhandled events of the room first. */
-  private async handleInOrder(event: MatrixEvent): Promise<HandleOutcome> {
-    if (this.opts.orderAcrossProcesses && event.room_id) {
-      for (const earlier of await this.inbox.unhandledBefore(event.room_id, event.event_id)) {
-        if (this.queued.has(earlier.eventId)) continue; // ours, already being handled in order
-        const earlierEvent = earlier.payload as unknown as MatrixEvent;
-        const started = Date.now();
-        try {
-          const outcome = await this.handleOne(earlierEvent);
-          if (outcome === "ok")
-            log.info({ eventId: earlier.eventId }, "Handled an earlier event of the room first");
-          this.observer.handled?.(earlierEvent, outcome, Date.now() - started);
-        } catch (err) {
-          if (isTransientError(err)) throw err; // try both again later, in order
-          await this.recordFailure(earlierEvent, err, false, started);
-        }
+    const items: BatchItem[] = [];
+    for (const event of [...earlier, ...head]) {
+      if (this.mode === "stopped") break;
+      faultPoint("before-handle");
+      try {
+        items.push({ event, prepared: await this.handlers.prepare?.(event) });
+      } catch (err) {
+        if (items.length) break; // handle what is prepared; this one heads the next batch
+        return earlier.includes(event)
+          ? this.attemptFailed(event, err, started).then(() => 0)
+          : this.attemptFailed(event, err, started);
       }
     }
-    return this.handleOne(event);
+    if (items.length === 0) return 0;
+    let result;
+    try {
+      result = await handleBatch(this.knex, this.inbox, this.handlers, items);
+    } catch (err) {
+      const first = items[0].event;
+      return (await this.attemptFailed(first, err, started)) && !earlier.includes(first) ? 1 : 0;
+    }
+    const ms = Date.now() - started;
+    for (const e of result.ok) this.observer.handled?.(e, "ok", ms);
+    for (const { event } of result.failed) this.observer.handled?.(event, "failed", ms);
+    for (const e of result.skipped) this.observer.handled?.(e, "skipped", ms);
+    for (const e of result.ok) {
+      if (earlier.includes(e))
+        log.info({ eventId: e.event_id }, "Handled an earlier event of the room first");
+    }
+    if (result.ok.length) this.afterCommit();
+    const finished = countHead(head, result);
+    if (result.needs) {
+      const { event, need } = result.needs;
+      const atHead = head[finished]?.event_id === event.event_id;
+      const rounds = (this.needRounds.get(event.event_id) ?? 0) + 1;
+      this.needRounds.set(event.event_id, rounds);
+      try {
+        // A handler that still misses after a few fetches would loop: record it as failed.
+        if (rounds > MAX_NEED_ROUNDS)
+          throw new Error(`still ${need.message} after ${MAX_NEED_ROUNDS} fetches`);
+        await need.fetch();
+      } catch (err) {
+        this.needRounds.delete(event.event_id);
+        return finished + (await this.attemptFailed(event, err, started, atHead));
+      }
+    }
+    return finished;
   }
 
-  private async handleOne(event: MatrixEvent): Promise<HandleOutcome> {
-    const outcome = await this.knex.transaction(async (trx): Promise<HandleOutcome> => {
-      const row = await this.inbox.lockForHandling(trx, event.event_id);
-      if (!row || row.status !== "claimed") return "skipped";
-      await this.handler(event, trx);
-      await this.inbox.markHandled(trx, event.event_id);
-      return "ok";
-    });
-    if (outcome === "ok") {
-      faultPoint("after-handle");
-      this.afterCommit();
+  /** Earlier unhandled events of the room that are not queued here (another process's, or stranded). */
+  private async earlierUnhandled(first: MatrixEvent): Promise<MatrixEvent[]> {
+    if (!first.room_id) return [];
+    const rows = await this.inbox.unhandledBefore(first.room_id, first.event_id);
+    return rows.filter((r) => !this.queued.has(r.eventId)).map((r) => r.payload as unknown as MatrixEvent);
+  }
+
+  /**
+   * A failure of `event` outside its handler's savepoint (preparing it, or the whole batch's
+   * transaction). Transient ones are retried with backoff for `retryForMs`; then, or for any other
+   * failure, the event is recorded as failed. Returns 1 when the event is done, 0 to retry it.
+   */
+  private async attemptFailed(
+    event: MatrixEvent,
+    err: unknown,
+    started: number,
+    isHead = true,
+  ): Promise<number> {
+    const transient = isTransientError(err);
+    const state = this.failures.get(event.event_id) ?? { since: started, attempts: 0 };
+    this.failures.set(event.event_id, state);
+    if (transient && Date.now() - state.since < this.opts.retryForMs && !this.stopped) {
+      const delayMs = backoffDelay(state.attempts++, this.opts.retry);
+      log.warn(
+        {
+          eventId: event.event_id,
+          roomId: event.room_id,
+          attempt: state.attempts,
+          delayMs,
+          err: errorMessage(err),
+        },
+        "Event handling failed for a reason that may pass; will retry",
+      );
+      this.observer.retried?.(event, errorMessage(err), delayMs);
+      await this.sleepUnlessStopped(delayMs);
+      return 0;
     }
-    return outcome;
+    this.failures.delete(event.event_id);
+    await this.recordFailure(event, err, transient, state.since);
+    return isHead ? 1 : 0;
   }
 
   private async recordFailure(event: MatrixEvent, err: unknown, transient: boolean, started: number) {
@@ -340,4 +436,19 @@ export class EventPipeline {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** How many events at the start of `head` the batch finished (in order, stopping at the first not finished). */
+function countHead(
+  head: MatrixEvent[],
+  result: { ok: MatrixEvent[]; failed: { event: MatrixEvent }[]; skipped: MatrixEvent[] },
+): number {
+  const finished = new Set([
+    ...result.ok.map((e) => e.event_id),
+    ...result.failed.map((f) => f.event.event_id),
+    ...result.skipped.map((e) => e.event_id),
+  ]);
+  let n = 0;
+  while (n < head.length && finished.has(head[n].event_id)) n++;
+  return n;
 }

@@ -1,4 +1,5 @@
 import { BridgeError, HomeserverError } from "../errors";
+import { assertOutsideTransaction } from "../store/transactionScope";
 
 /** A non-2xx answer from the homeserver, with what we need to decide on a retry. */
 export class MatrixHttpError extends BridgeError {
@@ -38,6 +39,7 @@ export class HomeserverClient {
     path: string,
     opts: RequestOptions = {},
   ): Promise<T> {
+    assertOutsideTransaction(`${method} ${path.split("?")[0]}`);
     const url = new URL(path, this.baseUrl.replace(/\/?$/, "/"));
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     if (opts.userId) url.searchParams.set("user_id", opts.userId);
