@@ -32,12 +32,12 @@ export function assertOutsideTransaction(what: string): void {
 
 /** Makes every `knex.transaction(callback)` of this instance run its callback in a scope. */
 export function scopeTransactions(knex: Knex): Knex {
-  const original = knex.transaction;
+  const original = knex.transaction as unknown as (this: Knex, handler: unknown, config: unknown) => unknown;
   Object.defineProperty(knex, "transaction", {
     configurable: true,
     value: function transaction(this: Knex, handler?: unknown, config?: unknown) {
-      if (typeof handler !== "function") return (original as Function).call(this, handler, config);
-      return (original as Function).call(
+      if (typeof handler !== "function") return original.call(this, handler, config);
+      return original.call(
         this,
         (trx: Knex.Transaction) => {
           const scope: Scope = { open: true };
