@@ -3,7 +3,7 @@ import { moduleLogger } from "../logging/logger";
 import { errorMessage } from "../errors";
 import { faultPoint } from "../faultPoints";
 import { isTransientError } from "../queue/retryPolicy";
-import { needsHomeserver, type NeedsHomeserver } from "../store/transactionScope";
+import { needsHomeserver, takePendingNeed, type NeedsHomeserver } from "../store/transactionScope";
 import type { Inbox } from "../store/inbox";
 import type { MatrixEvent } from "../agents/types";
 
@@ -80,10 +80,17 @@ export async function handleBatch(
       }
       const mine = new EventEffects();
       try {
-        await trx.transaction((sp) => handlers.handle(event, sp, mine, prepared));
+        takePendingNeed();
+        await trx.transaction(async (sp) => {
+          await handlers.handle(event, sp, mine, prepared);
+          // Needed the homeserver but caught it (an agent's try/catch): roll this event back.
+          const need = takePendingNeed();
+          if (need) throw need;
+        });
         out.ok.push(event);
         effects.set(event.event_id, mine);
       } catch (err) {
+        takePendingNeed(); // handled here, with this event's savepoint rolled back
         const need = needsHomeserver(err);
         if (need) {
           out.needs = { event, need };

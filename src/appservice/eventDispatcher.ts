@@ -63,12 +63,19 @@ export class EventDispatcher implements EventHandlers {
       return { upgrade: await this.deps.upgrades.check(event, agents) };
     }
     if (this.isOurs(event.sender) || event.type === "m.room.member") return undefined;
-    // Fill what routing reads, so the transaction is served from the caches.
+    // Fill what routing and permission checks read, so the transaction is served from the caches.
     await this.deps.dms.agentFor(event.room_id);
+    let present = false;
     for (const userId of [this.deps.intents.botUserId, ...this.deps.host.agents.map((a) => a.userId)]) {
-      await this.deps.membership.isJoined(event.room_id, userId).catch((err) => {
+      present =
+        (await this.deps.membership.isJoined(event.room_id, userId).catch((err) => {
+          if (isTransientError(err)) throw err;
+          return false;
+        })) || present;
+    }
+    if (present && event.type === "m.room.message") {
+      await this.deps.facts.powerLevel(event.room_id, event.sender).catch((err) => {
         if (isTransientError(err)) throw err;
-        return false;
       });
     }
     return undefined;

@@ -271,7 +271,10 @@ export class EventPipeline {
 
   private startRoom(key: string, room: RoomQueue): void {
     if (room.running) return;
-    room.running = this.runRoom(room)
+    // Started on the next microtask, so that events enqueued together (one push, one page of the
+    // backlog) form one batch.
+    room.running = Promise.resolve()
+      .then(() => this.runRoom(room))
       .catch((err) => log.error({ roomId: key, err: errorMessage(err) }, "Room queue stopped unexpectedly"))
       .finally(() => {
         room.running = undefined;

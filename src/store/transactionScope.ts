@@ -11,6 +11,8 @@ import { BridgeError } from "../errors";
  */
 interface Scope {
   open: boolean;
+  /** A NeedsHomeserver raised in this transaction, even if the code that saw it swallowed it. */
+  need?: NeedsHomeserver;
 }
 
 const scopes = new AsyncLocalStorage<Scope>();
@@ -35,6 +37,7 @@ export function scopeTransactions(knex: Knex): Knex {
   const original = knex.transaction as unknown as (this: Knex, handler: unknown, config: unknown) => unknown;
   Object.defineProperty(knex, "transaction", {
     configurable: true,
+    writable: true,
     value: function transaction(this: Knex, handler?: unknown, config?: unknown) {
       if (typeof handler !== "function") return original.call(this, handler, config);
       return original.call(
@@ -43,7 +46,11 @@ export function scopeTransactions(knex: Knex): Knex {
           const scope: Scope = { open: true };
           return scopes.run(scope, async () => {
             try {
-              return await (handler as (t: Knex.Transaction) => unknown)(trx);
+              const result = await (handler as (t: Knex.Transaction) => unknown)(trx);
+              // Something needed the homeserver and the caller caught it (an agent's own
+              // try/catch): what it did without the answer must not commit.
+              if (scope.need) throw scope.need;
+              return result;
             } finally {
               scope.open = false;
             }
@@ -67,7 +74,17 @@ export class NeedsHomeserver extends BridgeError {
     readonly fetch: () => Promise<unknown>,
   ) {
     super("NEEDS_HOMESERVER", `Needs the homeserver first: ${what}`);
+    const scope = scopes.getStore();
+    if (scope?.open) scope.need ??= this;
   }
+}
+
+/** The NeedsHomeserver raised so far in the current transaction, if any; clears it. */
+export function takePendingNeed(): NeedsHomeserver | undefined {
+  const scope = scopes.getStore();
+  const need = scope?.need;
+  if (scope) scope.need = undefined;
+  return need;
 }
 
 export function needsHomeserver(err: unknown): NeedsHomeserver | undefined {
