@@ -33,6 +33,8 @@ import { EventPipeline } from "./eventPipeline";
 import { EventTriage } from "./eventTriage";
 import { BridgeIntents } from "./bridgeIntents";
 import { RoomUpgrades } from "./roomUpgrade";
+import { GapRecovery, DEFAULT_GAP_OPTIONS } from "./gapRecovery";
+import { RoomActivity } from "../store/roomActivity";
 import { reportEncryptionSupport } from "./encryptionSupport";
 import { pingHomeserver } from "./ping";
 import { routeBridgeLibraryLogs } from "../logging/bridgeLibraryLogs";
@@ -64,6 +66,9 @@ export class AgentBridge {
   private worker?: OutboxWorker;
   private pipeline?: EventPipeline;
   private pruner?: Pruner;
+  private gaps?: GapRecovery;
+  private activity?: RoomActivity;
+  private triage?: EventTriage;
   private devices?: AgentDevices;
   private readonly delivery: DeliveryConfig;
   private host?: AgentHost;
@@ -165,6 +170,7 @@ export class AgentBridge {
       })),
       botUserId(this.config),
     );
+    this.triage = triage;
     this.dms = new DirectMessages(intents, knex, (roomId) => triage.noteRoom(roomId, true));
     for (const roomId of await this.dms.allRoomIds()) triage.noteRoom(roomId, true);
     const bridgeIntents = new BridgeIntents(knex, intents, this.spaces, this.config.homeserver.domain);
@@ -231,6 +237,20 @@ export class AgentBridge {
       { maxQueued: this.delivery.max_queued_events, orderAcrossProcesses: shared },
       (event) => triage.isInert(event),
     );
+    const pipeline = this.pipeline;
+    this.activity = new RoomActivity(knex);
+    this.gaps = new GapRecovery(
+      this.client,
+      membership,
+      [...agentIds, botUserId(this.config)],
+      this.activity,
+      (events) => pipeline.receive(events, { recovered: true }),
+      {
+        ...DEFAULT_GAP_OPTIONS,
+        activeWithinMs: this.delivery.gap_check_active_minutes * 60_000,
+        intervalMs: this.delivery.gap_check_interval_seconds * 1000,
+      },
+    );
     this.pruner = new Pruner(
       inbox,
       outbox,
@@ -274,6 +294,9 @@ export class AgentBridge {
     // Events received since the HTTP server started were only claimed; handle them (and any left
     // over from a previous run) now that the agents are running.
     await this.pipeline.recover();
+    // Events the homeserver may have lost while we were away are read back in the background.
+    void this.gaps.recover("start-up").catch(() => undefined);
+    this.gaps.start();
     log.info(
       { ms: Date.now() - started, agents: this.agents.map((a) => a.userId), spaceId: this.spaceId },
       "Bridge ready",
@@ -291,6 +314,7 @@ export class AgentBridge {
     this.ready = false;
     this.http?.startDraining();
     await this.http?.drained();
+    this.gaps?.stop();
     await this.pipeline?.stop(Math.max(0, deadline - Date.now()));
     await this.pruner?.stop();
     await this.scheduler?.stop();
@@ -354,7 +378,19 @@ export class AgentBridge {
       onEventRejected: (rejection) => this.metrics.eventsRejected.inc({ reason: rejection.reason }),
       handlers: {
         onTransaction: async (txn) => {
-          await this.pipeline!.receive(txn.events);
+          const pipeline = this.pipeline!;
+          // A counter jump, a restart or an outage since the last push: read back what may be lost
+          // before handling what came after it (handling waits; claims go on).
+          if (this.ready && this.gaps?.suspectLoss(txn.txnId)) {
+            log.warn({ txnId: txn.txnId }, "The homeserver may have lost events; reading back active rooms");
+            pipeline.hold(this.gaps.recover("suspected-loss"));
+          }
+          const active = txn.events
+            .filter((e) => !this.triage!.isInert(e) && e.state_key === undefined)
+            .map((e) => e.room_id);
+          await pipeline.receive(txn.events, {
+            inClaim: active.length ? (trx) => this.activity!.touch(trx, active) : undefined,
+          });
         },
         onUserQuery: async (userId) => {
           const ours = userId === botUserId(this.config) || this.agents.some((a) => a.userId === userId);
@@ -383,6 +419,12 @@ export class AgentBridge {
     this.metrics.outboxFailed.set(await outbox.failedCount());
     this.metrics.outboxOldestSeconds.set((await outbox.oldestPendingAgeSeconds(new Date())) ?? 0);
     this.metrics.eventsUnhandled.set(await new Inbox(this.db.knex).unhandledCount());
+  }
+
+  /** Reads the recent history of rooms with agent activity and claims what was never pushed (tests, operators). */
+  async recoverLostEvents(): Promise<number> {
+    if (!this.gaps) throw new Error("Bridge not started");
+    return this.gaps.recover("periodic");
   }
 
   /** Runs one pruning pass now (tests). */

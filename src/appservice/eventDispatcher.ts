@@ -20,7 +20,8 @@ import type { RoomUpgrades, UpgradeCheck } from "./roomUpgrade";
 const log = moduleLogger("appservice/dispatch");
 
 /** What `prepare` found out for `handle` (see EventHandlers). */
-type Prepared = { invite: "joined" | "refused" | "failed" } | { upgrade: UpgradeCheck } | undefined;
+type Prepared =
+  { invite: "joined" | "refused" | "failed"; upgradedFrom?: string } | { upgrade: UpgradeCheck } | undefined;
 
 /**
  * What the bridge does with each incoming event (invites, messages, upgrades, encryption), in the
@@ -57,7 +58,12 @@ export class EventDispatcher implements EventHandlers {
   }
 
   prepare = async (event: MatrixEvent): Promise<Prepared> => {
-    if (this.isInviteForUs(event)) return { invite: await this.answerInvite(event) };
+    if (this.isInviteForUs(event)) {
+      const invite = await this.answerInvite(event);
+      const agent = this.deps.host.byUserId(event.state_key!);
+      if (invite !== "joined" || !agent) return { invite };
+      return { invite, upgradedFrom: await this.deps.upgrades.upgradedFrom(event.room_id, agent.userId) };
+    }
     if (event.type === "m.room.tombstone" && event.state_key === "") {
       const agents = (await this.agentsInRoom(event.room_id)).map((a) => a.userId);
       return { upgrade: await this.deps.upgrades.check(event, agents) };
@@ -95,7 +101,7 @@ export class EventDispatcher implements EventHandlers {
         effects.afterCommit(() => this.deps.membership.update(roomId, userId, membership));
         return;
       }
-      if (ready.invite === "joined") await this.onJoinedInvite(event, trx, effects);
+      if (ready.invite === "joined") await this.onJoinedInvite(event, trx, effects, ready.upgradedFrom);
       return;
     }
     if (event.type === "m.room.power_levels") {
@@ -212,9 +218,20 @@ export class EventDispatcher implements EventHandlers {
     event: MatrixEvent,
     trx: Knex.Transaction,
     effects: EventEffects,
+    upgradedFrom: string | undefined,
   ): Promise<void> {
     const agent = this.deps.host.byUserId(event.state_key!);
     if (!agent) return; // the bridge bot: joins, answers !help
+    if (upgradedFrom) {
+      log.info(
+        { oldRoomId: upgradedFrom, newRoomId: event.room_id, agent: agent.id },
+        "Invited into an upgraded room",
+      );
+      await this.deps.host.runHook(trx, agent, event, "onRoomUpgrade", {
+        oldRoomId: upgradedFrom,
+        newRoomId: event.room_id,
+      });
+    }
     if (event.content.is_direct === true) {
       await this.deps.dms.record(agent, event.sender, event.room_id, trx, effects);
       await this.deps.host.reply(trx, agent, event, agent.definition.manifest.help);

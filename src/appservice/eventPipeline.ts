@@ -57,8 +57,21 @@ const MAX_NEED_ROUNDS = 5;
 
 interface RoomQueue {
   events: MatrixEvent[];
+  /** How many events at the head of `events` the running batch took. */
+  inBatch: number;
   running?: Promise<void>;
 }
+
+export interface ReceiveOptions extends Pick<ClaimOptions, "inClaim"> {
+  /**
+   * Events read back from the room's history (gap recovery): each is queued at its place in the
+   * room's timeline among the events still waiting, not at the end.
+   */
+  recovered?: boolean;
+}
+
+/** The longest a hold (gap recovery in progress) keeps handling waiting. */
+const MAX_HOLD_MS = 30_000;
 
 /**
  * Exactly-once handling of incoming events.
@@ -96,6 +109,8 @@ export class EventPipeline {
   private sweepTimer?: NodeJS.Timeout;
   private readonly opts: PipelineOptions;
   private wakeSleepers = new Set<() => void>();
+  /** While set, rooms wait before their next batch (see hold). */
+  private holding?: Promise<unknown>;
 
   constructor(
     private readonly knex: Knex,
@@ -112,7 +127,21 @@ export class EventPipeline {
   }
 
   /** Resolves once the events are durably claimed (the caller may then answer 200). */
-  async receive(events: MatrixEvent[], opts: Pick<ClaimOptions, "inClaim"> = {}): Promise<void> {
+  /**
+   * Handling waits (claims go on) until `work` settles, at most MAX_HOLD_MS: gap recovery reads
+   * what a homeserver lost before the events pushed after the loss are handled, so a room's
+   * commands are still answered in their order.
+   */
+  hold(work: Promise<unknown>): void {
+    const capped = Promise.race([work, sleep(MAX_HOLD_MS)]).catch(() => undefined);
+    const all = Promise.all([this.holding, capped]);
+    this.holding = all;
+    void all.finally(() => {
+      if (this.holding === all) this.holding = undefined;
+    });
+  }
+
+  async receive(events: MatrixEvent[], opts: ReceiveOptions = {}): Promise<void> {
     if (events.length === 0 && !opts.inClaim) return;
     this.receiving++;
     try {
@@ -133,7 +162,7 @@ export class EventPipeline {
         return;
       }
       const byId = new Map(events.map((e) => [e.event_id, e]));
-      for (const id of claimed) this.enqueue(byId.get(id)!);
+      for (const id of claimed) this.enqueue(byId.get(id)!, opts.recovered === true);
     } finally {
       this.receiving--;
     }
@@ -256,16 +285,21 @@ export class EventPipeline {
     }
   }
 
-  private enqueue(event: MatrixEvent): void {
+  private enqueue(event: MatrixEvent, inTimelineOrder = false): void {
     if (this.queued.has(event.event_id)) return;
     this.queued.add(event.event_id);
     const key = event.room_id ?? "";
     let room = this.rooms.get(key);
     if (!room) {
-      room = { events: [] };
+      room = { events: [], inBatch: 0 };
       this.rooms.set(key, room);
     }
-    room.events.push(event);
+    let at = room.events.length;
+    const ts = event.origin_server_ts;
+    if (inTimelineOrder && typeof ts === "number") {
+      while (at > room.inBatch && (room.events[at - 1].origin_server_ts ?? 0) > ts) at--;
+    }
+    room.events.splice(at, 0, event);
     this.startRoom(key, room);
   }
 
@@ -291,7 +325,11 @@ export class EventPipeline {
         for (const e of room.events.splice(0)) this.queued.delete(e.event_id);
         return;
       }
-      const done = await this.runBatch(room.events.slice(0, this.opts.batchSize));
+      if (this.holding) await this.holding;
+      if (this.stopped) continue;
+      const head = room.events.slice(0, this.opts.batchSize);
+      room.inBatch = head.length;
+      const done = await this.runBatch(head).finally(() => (room.inBatch = 0));
       for (const e of room.events.splice(0, done)) {
         this.queued.delete(e.event_id);
         this.failures.delete(e.event_id);

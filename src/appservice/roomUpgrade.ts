@@ -77,6 +77,39 @@ export class RoomUpgrades {
     };
   }
 
+  /**
+   * After an agent joined `roomId` on an invite: if the room is the verified upgrade of a room the
+   * agent is in (its create event names that room, whose tombstone, sent with power, names this
+   * one), the old room's id — the agent could not follow the tombstone itself (an invite-only
+   * upgrade invites nobody), so its data follows now.
+   */
+  async upgradedFrom(roomId: string, agentUserId: string): Promise<string | undefined> {
+    const oldRoomId = await this.predecessorOf(roomId, agentUserId).catch((err) => {
+      if (isTransientError(err)) throw err;
+      return undefined;
+    });
+    if (!oldRoomId || !(await this.membership.isJoined(oldRoomId, agentUserId).catch(() => false)))
+      return undefined;
+    let tombstone: { sender?: string; content?: { replacement_room?: unknown } };
+    try {
+      tombstone = await this.client.request(
+        "GET",
+        `/_matrix/client/v3/rooms/${encodeURIComponent(oldRoomId)}/state/m.room.tombstone/`,
+        { userId: agentUserId, query: { format: "event" } },
+      );
+    } catch (err) {
+      if (isTransientError(err)) throw err;
+      return undefined; // no tombstone: not an upgrade
+    }
+    if (tombstone.content?.replacement_room !== roomId || typeof tombstone.sender !== "string")
+      return undefined;
+    const [level, needed] = await Promise.all([
+      this.facts.powerLevel(oldRoomId, tombstone.sender),
+      this.facts.stateLevel(oldRoomId, "m.room.tombstone"),
+    ]);
+    return level >= needed ? oldRoomId : undefined;
+  }
+
   private async predecessorOf(roomId: string, asUser: string): Promise<string | undefined> {
     const create = await this.client.request<{ predecessor?: { room_id?: unknown } }>(
       "GET",

@@ -49,7 +49,13 @@ describe("appservice HTTP API at the door", () => {
     const events = [
       JSON.stringify({ event_id: "", room_id: "!r:x", type: "m.room.message", sender: "@a:x", content: {} }),
       `{"event_id":"$deep","room_id":"!r:x","type":"m.room.message","sender":"@a:x","content":${deep}}`,
-      JSON.stringify({ event_id: "$ok", room_id: "!r:x", type: "m.room.message", sender: "@a:x", content: {} }),
+      JSON.stringify({
+        event_id: "$ok",
+        room_id: "!r:x",
+        type: "m.room.message",
+        sender: "@a:x",
+        content: {},
+      }),
     ];
     const res = await put("t1", `{"events":[${events.join(",")}]}`);
     expect(res.status).toBe(200);
@@ -88,6 +94,8 @@ describe("appservice HTTP API at the door", () => {
     expect(JSON.stringify(body)).not.toContain("10.1.2.3");
     expect(readinessCalls - before).toBe(1);
     const detailed = await fetch(`${base}/ready`, { headers: { Authorization: `Bearer ${METRICS}` } });
-    expect(((await detailed.json()) as { checks: Record<string, string> }).checks.homeserver).toContain("Cannot reach");
+    expect(((await detailed.json()) as { checks: Record<string, string> }).checks.homeserver).toContain(
+      "Cannot reach",
+    );
   });
 });
