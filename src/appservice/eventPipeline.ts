@@ -2,10 +2,10 @@ import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
 import { errorMessage } from "../errors";
 import { faultPoint } from "../faultPoints";
-import { backoffDelay, isTransientError } from "../queue/retryPolicy";
 import type { ClaimOptions, Inbox, InboundEvent } from "../store/inbox";
 import type { MatrixEvent } from "../agents/types";
-import { handleBatch, type BatchItem, type EventHandlers } from "./eventBatch";
+import type { EventHandlers } from "./eventBatch";
+import { RoomBatches } from "./roomBatches";
 
 const log = moduleLogger("appservice/pipeline");
 
@@ -53,7 +53,6 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
 };
 
 const PAGE = 500;
-const MAX_NEED_ROUNDS = 5;
 
 interface RoomQueue {
   events: MatrixEvent[];
@@ -94,11 +93,8 @@ const MAX_HOLD_MS = 30_000;
 export class EventPipeline {
   private readonly rooms = new Map<string, RoomQueue>();
   private readonly queued = new Set<string>();
-  /** Transient failures per event: since when, and how many attempts. */
-  private readonly failures = new Map<string, { since: number; attempts: number }>();
-  /** How often an event's handler asked for a homeserver fetch (see NeedsHomeserver). */
-  private readonly needRounds = new Map<string, number>();
   private readonly handlers: EventHandlers;
+  private readonly batches: RoomBatches;
   /**
    * paused: claim only (before start). direct: claim, then queue in memory. backlog: claim only;
    * a drain loop reads claimed events from the database in order. stopped: claim only, for good.
@@ -124,6 +120,17 @@ export class EventPipeline {
   ) {
     this.opts = { ...DEFAULT_PIPELINE_OPTIONS, ...opts };
     this.handlers = typeof handlers === "function" ? { handle: handlers } : handlers;
+    this.batches = new RoomBatches({
+      knex,
+      inbox,
+      handlers: this.handlers,
+      observer,
+      opts: this.opts,
+      afterCommit,
+      stopped: () => this.stopped,
+      isQueued: (id) => this.queued.has(id),
+      sleep: (ms) => this.sleepUnlessStopped(ms),
+    });
   }
 
   /** Resolves once the events are durably claimed (the caller may then answer 200). */
@@ -329,136 +336,11 @@ export class EventPipeline {
       if (this.stopped) continue;
       const head = room.events.slice(0, this.opts.batchSize);
       room.inBatch = head.length;
-      const done = await this.runBatch(head).finally(() => (room.inBatch = 0));
+      const done = await this.batches.run(head).finally(() => (room.inBatch = 0));
       for (const e of room.events.splice(0, done)) {
         this.queued.delete(e.event_id);
-        this.failures.delete(e.event_id);
-        this.needRounds.delete(e.event_id);
+        this.batches.forget(e.event_id);
       }
-    }
-  }
-
-  /**
-   * Prepares and handles the head of a room's queue; returns how many events of `head` are done
-   * (handled, failed for good, or handled by someone else). 0 means: try the head again.
-   */
-  private async runBatch(head: MatrixEvent[]): Promise<number> {
-    const started = Date.now();
-    let earlier: MatrixEvent[] = [];
-    if (this.opts.orderAcrossProcesses) {
-      try {
-        earlier = await this.earlierUnhandled(head[0]);
-      } catch (err) {
-        return this.attemptFailed(head[0], err, started);
-      }
-    }
-    const items: BatchItem[] = [];
-    for (const event of [...earlier, ...head]) {
-      if (this.mode === "stopped") break;
-      faultPoint("before-handle");
-      try {
-        items.push({ event, prepared: await this.handlers.prepare?.(event) });
-      } catch (err) {
-        if (items.length) break; // handle what is prepared; this one heads the next batch
-        return earlier.includes(event)
-          ? this.attemptFailed(event, err, started).then(() => 0)
-          : this.attemptFailed(event, err, started);
-      }
-    }
-    if (items.length === 0) return 0;
-    let result;
-    try {
-      result = await handleBatch(this.knex, this.inbox, this.handlers, items);
-    } catch (err) {
-      const first = items[0].event;
-      return (await this.attemptFailed(first, err, started)) && !earlier.includes(first) ? 1 : 0;
-    }
-    const ms = Date.now() - started;
-    for (const e of result.ok) this.observer.handled?.(e, "ok", ms);
-    for (const { event } of result.failed) this.observer.handled?.(event, "failed", ms);
-    for (const e of result.skipped) this.observer.handled?.(e, "skipped", ms);
-    for (const e of result.ok) {
-      if (earlier.includes(e))
-        log.info({ eventId: e.event_id }, "Handled an earlier event of the room first");
-    }
-    if (result.ok.length) this.afterCommit();
-    const finished = countHead(head, result);
-    if (result.needs) {
-      const { event, need } = result.needs;
-      const atHead = head[finished]?.event_id === event.event_id;
-      const rounds = (this.needRounds.get(event.event_id) ?? 0) + 1;
-      this.needRounds.set(event.event_id, rounds);
-      try {
-        // A handler that still misses after a few fetches would loop: record it as failed.
-        if (rounds > MAX_NEED_ROUNDS)
-          throw new Error(`still ${need.message} after ${MAX_NEED_ROUNDS} fetches`);
-        await need.fetch();
-      } catch (err) {
-        this.needRounds.delete(event.event_id);
-        return finished + (await this.attemptFailed(event, err, started, atHead));
-      }
-    }
-    return finished;
-  }
-
-  /** Earlier unhandled events of the room that are not queued here (another process's, or stranded). */
-  private async earlierUnhandled(first: MatrixEvent): Promise<MatrixEvent[]> {
-    if (!first.room_id) return [];
-    const rows = await this.inbox.unhandledBefore(first.room_id, first.event_id);
-    return rows.filter((r) => !this.queued.has(r.eventId)).map((r) => r.payload as unknown as MatrixEvent);
-  }
-
-  /**
-   * A failure of `event` outside its handler's savepoint (preparing it, or the whole batch's
-   * transaction). Transient ones are retried with backoff for `retryForMs`; then, or for any other
-   * failure, the event is recorded as failed. Returns 1 when the event is done, 0 to retry it.
-   */
-  private async attemptFailed(
-    event: MatrixEvent,
-    err: unknown,
-    started: number,
-    isHead = true,
-  ): Promise<number> {
-    const transient = isTransientError(err);
-    const state = this.failures.get(event.event_id) ?? { since: started, attempts: 0 };
-    this.failures.set(event.event_id, state);
-    if (transient && Date.now() - state.since < this.opts.retryForMs && !this.stopped) {
-      const delayMs = backoffDelay(state.attempts++, this.opts.retry);
-      log.warn(
-        {
-          eventId: event.event_id,
-          roomId: event.room_id,
-          attempt: state.attempts,
-          delayMs,
-          err: errorMessage(err),
-        },
-        "Event handling failed for a reason that may pass; will retry",
-      );
-      this.observer.retried?.(event, errorMessage(err), delayMs);
-      await this.sleepUnlessStopped(delayMs);
-      return 0;
-    }
-    this.failures.delete(event.event_id);
-    await this.recordFailure(event, err, transient, state.since);
-    return isHead ? 1 : 0;
-  }
-
-  private async recordFailure(event: MatrixEvent, err: unknown, transient: boolean, started: number) {
-    // The handler's effects rolled back. Agent errors never get here (the agent host contains them).
-    log.error(
-      { eventId: event.event_id, roomId: event.room_id, err: errorMessage(err) },
-      "Event handling failed",
-    );
-    try {
-      await this.inbox.markFailed(this.knex, event.event_id, errorMessage(err));
-      this.observer.handled?.(event, "failed", Date.now() - started);
-    } catch (markErr) {
-      // Most likely the database is down: the event stays claimed and a later sweep (or the next
-      // start) tries it again.
-      log.error(
-        { eventId: event.event_id, transient, err: errorMessage(markErr) },
-        "Could not record the failure; the event stays claimed and will be tried again",
-      );
     }
   }
 
@@ -477,19 +359,4 @@ export class EventPipeline {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** How many events at the start of `head` the batch finished (in order, stopping at the first not finished). */
-function countHead(
-  head: MatrixEvent[],
-  result: { ok: MatrixEvent[]; failed: { event: MatrixEvent }[]; skipped: MatrixEvent[] },
-): number {
-  const finished = new Set([
-    ...result.ok.map((e) => e.event_id),
-    ...result.failed.map((f) => f.event.event_id),
-    ...result.skipped.map((e) => e.event_id),
-  ]);
-  let n = 0;
-  while (n < head.length && finished.has(head[n].event_id)) n++;
-  return n;
 }
