@@ -69,20 +69,16 @@ export class EventDispatcher implements EventHandlers {
       return { upgrade: await this.deps.upgrades.check(event, agents) };
     }
     if (this.isOurs(event.sender) || event.type === "m.room.member") return undefined;
-    // Fill what routing and permission checks read, so the transaction is served from the caches.
-    await this.deps.dms.agentFor(event.room_id);
-    let present = false;
-    for (const userId of [this.deps.intents.botUserId, ...this.deps.host.agents.map((a) => a.userId)]) {
-      present =
-        (await this.deps.membership.isJoined(event.room_id, userId).catch((err) => {
-          if (isTransientError(err)) throw err;
-          return false;
-        })) || present;
-    }
-    if (present && event.type === "m.room.message") {
-      await this.deps.facts.powerLevel(event.room_id, event.sender).catch((err) => {
-        if (isTransientError(err)) throw err;
+    // Fill what the handler reads, so the transaction is served from the caches: routing asks
+    // only about the agents a message could be for (a DM needs no homeserver at all).
+    if (event.type === "m.room.message") {
+      const route = await routeMessage(event, this.deps.host.agents, {
+        dmAgentId: await this.deps.dms.agentFor(event.room_id),
+        isJoined: (userId) => this.warmJoined(event.room_id, userId),
       });
+      if (route.kind === "help") await this.warmAgentsInRoom(event.room_id);
+    } else if (event.type === "m.reaction" || event.type === "m.room.redaction") {
+      await this.warmAgentsInRoom(event.room_id);
     }
     return undefined;
   };
@@ -132,6 +128,18 @@ export class EventDispatcher implements EventHandlers {
       }
     }
   };
+
+  /** Outside a transaction: asks the homeserver when the cache does not know. */
+  private async warmJoined(roomId: string, userId: string): Promise<boolean> {
+    return this.deps.membership.isJoined(roomId, userId).catch((err) => {
+      if (isTransientError(err)) throw err;
+      return false;
+    });
+  }
+
+  private async warmAgentsInRoom(roomId: string): Promise<void> {
+    for (const agent of this.deps.host.agents) await this.warmJoined(roomId, agent.userId);
+  }
 
   private async agentsInRoom(roomId: string): Promise<ResolvedAgent[]> {
     const present: ResolvedAgent[] = [];
