@@ -3,6 +3,10 @@ import { BridgeError } from "../../src/errors";
 import type { Database } from "../../src/store/database";
 import { MIGRATION_TABLE, migrate, type MigrationSet } from "../../src/store/migrations";
 import { backendCases, closeTestDatabase } from "./databases";
+import { coreMigrations } from "../../migrations";
+
+/** Every core migration, in the order they must run. */
+const CORE_NAMES = coreMigrations.map((m) => `core/${m.name}`);
 
 const CORE_TABLES = ["agent_devices", "agent_profiles", "bridge_rooms", "inbound_events", "outbox"];
 
@@ -52,24 +56,12 @@ describe.each(backendCases())("migrations on %s", (_name, backend) => {
 
   it("applies the core schema once; a second run is a no-op", async () => {
     expect(await migrate(db)).toEqual({
-      applied: [
-        "core/001_core",
-        "core/002_scheduler",
-        "core/003_user_prefs",
-        "core/004_devices",
-        "core/005_inbox_room_order",
-      ],
+      applied: CORE_NAMES,
     });
     expect(await tables(db.knex)).toEqual(expect.arrayContaining([...CORE_TABLES, MIGRATION_TABLE]));
     expect(await migrate(db)).toEqual({ applied: [] });
     const recorded = await db.knex(MIGRATION_TABLE).select("name");
-    expect(recorded.map((r: { name: string }) => r.name)).toEqual([
-      "core/001_core",
-      "core/002_scheduler",
-      "core/003_user_prefs",
-      "core/004_devices",
-      "core/005_inbox_room_order",
-    ]);
+    expect(recorded.map((r: { name: string }) => r.name)).toEqual(CORE_NAMES);
   });
 
   it("applies plugin migration sets after core, in order, once", async () => {
