@@ -1,4 +1,4 @@
-import { moduleLogger } from "../../logging/logger";
+import { agentLogger } from "../kit";
 import type { AgentDefinition, AgentManifest, CommandContext, RoomUpgradeContext } from "../types";
 import { FAQ_CONFIG_SPEC, faqConfig } from "./config";
 import { addAlias, deleteEntry, edit, importEntries, revertEntry, setEntry, setShortcut } from "./edit";
@@ -7,7 +7,7 @@ import { parseFaqCommand } from "./parse";
 import { handleExport, handleGet, handleHistory, handleList, handleSearch } from "./read";
 import { FaqStore } from "./store";
 
-const log = moduleLogger("agents/faq");
+const log = agentLogger("agents/faq");
 
 const HELP = [
   "I keep answers to frequent questions, per room and for the whole bridge.",

@@ -8,3 +8,4 @@ export { moduleLogger as agentLogger } from "../../logging/logger";
 export { storableText, toJsonb, affectedRows, type Queryable } from "../../store/database";
 export type { Migration } from "../../store/migrations";
 export { validateSection, type SectionSpec, type SectionValues } from "../../config/fields";
+export { messageContent as renderedContent } from "../../queue/renderMessage";

@@ -2,3 +2,4 @@
 export * from "./core";
 export * from "./limits";
 export * from "./time";
+export * from "./matrix";

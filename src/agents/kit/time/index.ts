@@ -40,10 +40,10 @@ export const WHEN_EXAMPLES =
 export function readTimeAndText(
   text: string,
   ctx: TimeContext,
-  opts: { recurring?: boolean; example?: string } = {},
+  opts: { recurring?: boolean; example?: string; examples?: string } = {},
 ): Located<When> {
   const found = locate(text, whenReader(ctx, { recurring: opts.recurring ?? true }), "`in 1h30m tea`");
-  if (!found) throw new UserInputError(`I could not find a time in that. Try ${WHEN_EXAMPLES}.`);
+  if (!found) throw new UserInputError(`I could not find a time in that. Try ${opts.examples ?? WHEN_EXAMPLES}.`);
   checkNoTimeInText(found, opts.example ?? '`in 10 minutes "call about tomorrow"`');
   if (found.value.kind === "once") checkAhead(found.value.at, ctx, found.value.duration);
   return found;
