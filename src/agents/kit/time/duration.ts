@@ -171,7 +171,7 @@ export function readDuration(
     }
   }
   if (/^-\d/.test(first.w) && (compactTerm(first.w.slice(1)) || unitWord(tokens[i + 1]?.w ?? ""))) {
-    throw new UserInputError(`A duration has to be longer than zero. Try ${DURATION_EXAMPLES}.`);
+    throw new UserInputError(`A length of time has to be more than zero. Try ${DURATION_EXAMPLES}.`);
   }
   const d: Duration = { ...ZERO };
   const units: Unit[] = [];

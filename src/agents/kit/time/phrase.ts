@@ -37,7 +37,6 @@ function continuesTime(t: Token | undefined, after: boolean): boolean {
   if (/^\d/.test(w) || /^-\d/.test(w)) return true;
   if (unitWord(w) && /^[a-z]{2,}$/.test(w) && !["m", "s", "h", "d", "w", "y"].includes(w)) return true;
   if (["am", "pm", "o'clock", "oclock", "half", "quarter", "later", "ago"].includes(w)) return true;
-  if (after && (w === "and" || w === "from")) return false; // judged with the next word, below
   return ZONE_ABBREVIATIONS.has(w) && after;
 }
 
@@ -81,7 +80,8 @@ export function locate<T>(text: string, read: Reader<T>, examples: string): Loca
   const leading = found.start === 0;
   const neighbour = leading ? tokens[found.end] : tokens[found.start - 1];
   const neighbourNext = leading ? tokens[found.end + 1] : undefined;
-  const andMore = neighbour?.w === "and" && continuesTime(neighbourNext, true);
+  // "in 1h30 and a bit tea": whatever follows, "and" right after a time means it went on.
+  const andMore = neighbour?.w === "and" && (leading || continuesTime(neighbourNext, true));
   if (continuesTime(neighbour, leading) || andMore) {
     const extra = leading ? joined(tokens, found.end, found.end + (andMore ? 2 : 1)) : neighbour!.raw;
     if (ZONE_ABBREVIATIONS.has(neighbour!.w)) {
