@@ -8,6 +8,9 @@ const DAY_WORDS = new Set(["today", "tomorrow", "tonight", "tmrw", "tmr", "yeste
 const BEFORE_DAY = new Set(["on", "next", "this", "by", "until", "till", "every", "each"]);
 const PARTS = new Set(["morning", "afternoon", "evening", "night"]);
 
+const CHRONO_WORDS = 200;
+const CHRONO_CHARS = 1500;
+
 const isNumber = (w: string | undefined) => w !== undefined && /^\d/.test(w);
 
 /**
@@ -69,7 +72,12 @@ function safeDuration(tokens: readonly Token[], i: number): number | undefined {
  */
 function chronoSecondOpinion(tokens: readonly Token[]): string | undefined {
   if (!tokens.length) return undefined;
-  const text = tokens.map((t) => t.raw).join(" ");
+  // chrono's cost grows with the text and it is only a second opinion: the first words suffice.
+  const text = tokens
+    .slice(0, CHRONO_WORDS)
+    .map((t) => t.raw)
+    .join(" ")
+    .slice(0, CHRONO_CHARS);
   const ref = new Date(Date.UTC(2026, 0, 1, 12));
   for (const r of chrono.parse(text, ref)) {
     const found = r.text.trim().toLowerCase();

@@ -9,6 +9,10 @@ import { durationReader, checkNoTimeInText, locate, whenReader, type Located, ty
 import type { TimeContext } from "./instant";
 import { tokenize } from "./tokens";
 import { readDuration } from "./duration";
+import { capArguments } from "../limits";
+
+/** Longest text the time grammar reads (a reminder's text and its time, a timer and its name). */
+export const MAX_TIME_TEXT = 4_000;
 
 export type { Duration } from "./duration";
 export type { TimeContext } from "./instant";
@@ -42,6 +46,7 @@ export function readTimeAndText(
   ctx: TimeContext,
   opts: { recurring?: boolean; example?: string; examples?: string } = {},
 ): Located<When> {
+  capArguments(text, MAX_TIME_TEXT);
   const found = locate(text, whenReader(ctx, { recurring: opts.recurring ?? true }), "`in 1h30m tea`");
   if (!found) throw new UserInputError(`I could not find a time in that. Try ${opts.examples ?? WHEN_EXAMPLES}.`);
   checkNoTimeInText(found, opts.example ?? '`in 10 minutes "call about tomorrow"`');
@@ -51,6 +56,7 @@ export function readTimeAndText(
 
 /** A length of time and the words around it (a timer's name); undefined when there is no length. */
 export function readDurationAndText(text: string, example: string): Located<Duration> | undefined {
+  capArguments(text, MAX_TIME_TEXT);
   const found = locate(text, durationReader, DURATION_EXAMPLES);
   if (!found) return undefined;
   checkDuration(found.value);
@@ -60,6 +66,7 @@ export function readDurationAndText(text: string, example: string): Located<Dura
 
 /** The whole text as one duration ("15m", "1 hour"); undefined when it is anything else. */
 export function readWholeDuration(text: string): Duration | undefined {
+  capArguments(text, MAX_TIME_TEXT);
   const tokens = tokenize(text);
   const read = readDuration(tokens, tokens[0]?.w === "in" || tokens[0]?.w === "for" ? 1 : 0, { clock: true });
   if (!read || read.end !== tokens.length) return undefined;
