@@ -1,4 +1,4 @@
-import { agentLogger } from "../kit";
+import { agentLogger, capArguments } from "../kit";
 import type { AgentDefinition, AgentManifest, CommandContext, RoomUpgradeContext } from "../types";
 import { FAQ_CONFIG_SPEC, faqConfig } from "./config";
 import { addAlias, deleteEntry, edit, importEntries, revertEntry, setEntry, setShortcut } from "./edit";
@@ -8,6 +8,7 @@ import { handleExport, handleGet, handleHistory, handleList, handleSearch } from
 import { FaqStore } from "./store";
 
 const log = agentLogger("agents/faq");
+const MAX_FAQ_COMMAND = 256 * 1024;
 
 const HELP = [
   "I keep answers to frequent questions, per room and for the whole bridge.",
@@ -42,7 +43,8 @@ const manifest: AgentManifest = {
 
 export async function onFaqCommand(ctx: CommandContext): Promise<void> {
   const cfg = faqConfig(ctx.config);
-  const cmd = parseFaqCommand(ctx.args);
+  // An import may carry a large JSON document; nothing else comes near this.
+  const cmd = parseFaqCommand(capArguments(ctx.args, MAX_FAQ_COMMAND));
   if (!cmd) return;
   const store = new FaqStore(ctx.db);
   switch (cmd.kind) {

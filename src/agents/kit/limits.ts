@@ -16,3 +16,13 @@ export function capArguments(text: string, max = MAX_ARGUMENT_LENGTH, what = "Th
   }
   return text;
 }
+
+/**
+ * `text` without trailing characters from `chars` (and whitespace, if `spaces`). A loop, because
+ * the regex `/[…]+$/` retries from every position of a long run: quadratic.
+ */
+export function trimEndOf(text: string, chars: string, spaces = false): string {
+  let end = text.length;
+  while (end > 0 && (chars.includes(text[end - 1]) || (spaces && /\s/.test(text[end - 1])))) end--;
+  return text.slice(0, end);
+}

@@ -1,4 +1,5 @@
 import { UserInputError } from "../../../errors";
+import { trimEndOf } from "../limits";
 import { timeWordsIn } from "./detect";
 import { readDuration, type Duration, DURATION_EXAMPLES } from "./duration";
 import { readInstant, type TimeContext } from "./instant";
@@ -104,10 +105,15 @@ export function locate<T>(text: string, read: Reader<T>, examples: string): Loca
 
 /** Strips joiners and punctuation between the time and the text, and reads quotes. */
 export function cleanText(raw: string, leading: boolean): { text: string; quoted: boolean } {
-  let text = raw.trim().replace(/^[,:;\u2013\u2014-]+\s*/, "").replace(/\s*[,:;\u2013\u2014-]+$/, "");
+  let text = trimEndOf(raw.trim().replace(/^[,:;\u2013\u2014-]+\s*/, ""), ",:;\u2013\u2014-", true);
   const first = /^(\S+)\s+/.exec(text);
   if (first && JOINERS.has(first[1].toLowerCase())) text = text.slice(first[0].length);
-  if (!leading) text = text.replace(/\s+(?:to|at|on)$/i, "");
+  if (!leading) {
+    // "call bob at" + "5pm": a preposition left before the time belongs to it.
+    let cut = text.length;
+    while (cut > 0 && !/\s/.test(text[cut - 1])) cut--;
+    if (cut > 0 && /^(?:to|at|on)$/i.test(text.slice(cut))) text = text.slice(0, cut).trimEnd();
+  }
   const quoted = /^["“„«]([\s\S]*)["”»]$/.exec(text.trim());
   if (quoted) return { text: quoted[1].trim(), quoted: true };
   return { text: text.trim(), quoted: false };
