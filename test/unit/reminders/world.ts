@@ -59,8 +59,8 @@ export interface World {
   upgrade(oldRoomId: string, newRoomId: string): Promise<void>;
   /** The event id of the last thing said (to reply to it or edit it). */
   lastEventId(): string;
-  /** Fires everything due at `at`; returns the messages that produced. */
-  fire(at: Date): Promise<OutboxRow[]>;
+  /** Fires everything due at `at` (with `advance`, the clock moves there first); returns the messages. */
+  fire(at: Date, opts?: { advance?: boolean }): Promise<OutboxRow[]>;
   /** Marks every pending outbox row sent (as the worker would); returns outbox id → event id. */
   sendAll(): Promise<Map<string, string>>;
   /** Empties every table the agent and the host write (between tests). */
@@ -185,7 +185,8 @@ export async function createWorld(
         host.runHook(trx, agent, ev, "onRoomUpgrade", { oldRoomId, newRoomId }),
       );
     },
-    async fire(at) {
+    async fire(at, opts = {}) {
+      if (opts.advance) world.now = at;
       await scheduler.fireDue(at);
       return newRows();
     },
