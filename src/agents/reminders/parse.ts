@@ -36,6 +36,8 @@ export const EXAMPLES =
 
 /** "remind me …", "please remind us …": the words people put first. */
 const REMIND_ME = /^(?:please\s+)?remind\s+(?:me|us)\b[\s,:]*/i;
+/** After `!remind` the word "remind" is gone: "!remind me to …", "!remind us in 5 minutes …". */
+const ME_FIRST = /^(?:me|us)\s+(?=(?:to|about|that|in|at|on|every|each|next|this|tomorrow|tonight|today)\b)/i;
 const UNTIL_ACK = /(?:^|\s)--until-ack(?=\s|$)/i;
 
 /** Checks a recurrence against min_interval_seconds. */
@@ -79,7 +81,7 @@ export function parseReminder(spec: string, opts: ParseOptions): ParsedReminder 
   let text = spec.trim();
   const untilAck = UNTIL_ACK.test(text);
   if (untilAck) text = text.replace(UNTIL_ACK, " ").trim();
-  text = text.replace(REMIND_ME, "");
+  text = text.replace(REMIND_ME, "").replace(ME_FIRST, "");
   if (text === "") throw new UserInputError(`Tell me when and what. ${EXAMPLES}`);
   const cron = /^cron\s+/i.exec(text);
   if (cron) return { ...parseCron(text.slice(cron[0].length), opts), untilAck };

@@ -72,6 +72,8 @@ export const ACCEPTED: Row[] = [
   ["drink water every 2 hours", BER, JULY, "2026-07-15T08:00:00Z", "drink water"],
   ["remind me to call mom tomorrow at 9", BER, JULY, "2026-07-16T07:00:00Z", "call mom"],
   ["remind me in 10 minutes: stretch", BER, JULY, "2026-07-15T06:10:00Z", "stretch"],
+  ["me to water the plants in 3 hours", BER, JULY, "2026-07-15T09:00:00Z", "water the plants"], // after `!remind`
+  ["us about the retro tomorrow at 4pm", BER, JULY, "2026-07-16T14:00:00Z", "the retro"],
   ["please remind me in 10 minutes to stretch", BER, JULY, "2026-07-15T06:10:00Z", "stretch"],
   ["in 10 minutes - stretch", BER, JULY, "2026-07-15T06:10:00Z", "stretch"],
   ['in 10 minutes "call about tomorrow"', BER, JULY, "2026-07-15T06:10:00Z", "call about tomorrow"],
