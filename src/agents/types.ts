@@ -22,6 +22,8 @@ export interface AgentManifest {
   displayName: string;
   /** mxc:// URI, or undefined for none. */
   avatarUrl?: string;
+  /** A bundled image in assets/avatars/ used when neither this nor config sets an avatar (uploaded once). */
+  avatarFile?: string;
   /** Command word without the "!", e.g. "remind". */
   command: string;
   /** One line, used as the home room topic and in !help lists. */

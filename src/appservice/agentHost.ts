@@ -147,7 +147,12 @@ export class AgentHost {
     if (!this.limiter.take(event.sender)) {
       if (!shortcut && !this.warnedAboutRate.has(event.sender)) {
         this.warnedAboutRate.add(event.sender);
-        await this.reply(trx, agent, event, "You are sending commands too fast; I'll skip a few. Try again in a minute.");
+        await this.reply(
+          trx,
+          agent,
+          event,
+          "You are sending commands too fast; I'll skip a few. Try again in a minute.",
+        );
       }
       return "rate_limited";
     }
@@ -156,13 +161,20 @@ export class AgentHost {
     const edit = await readEdit(trx, agent.userId, event);
     if (edit.kind === "ignore") return undefined;
     if (edit.kind === "too_late") {
-      await this.reply(trx, agent, event, "I only take edits made within 10 minutes of a command. Send it again as a new message.");
+      await this.reply(
+        trx,
+        agent,
+        event,
+        "I only take edits made within 10 minutes of a command. Send it again as a new message.",
+      );
       return "user_error";
     }
     const threadId = threadOf(edit.kind === "edit" ? edit.original : event);
     let place: MessagePlace = { eventId: event.event_id, threadId };
     if (edit.kind === "edit") {
-      place = edit.replyEventId ? { replaces: edit.replyEventId } : { eventId: edit.originalEventId, threadId };
+      place = edit.replyEventId
+        ? { replaces: edit.replyEventId }
+        : { eventId: edit.originalEventId, threadId };
     }
     const answer = (message: string | OutgoingMessage) => this.reply(trx, agent, event, message, place);
     if (/^help$/i.test(args) || (args === "" && !isDirect)) {
@@ -179,7 +191,13 @@ export class AgentHost {
       return this.contained(trx, agent, event, place, true, async (db) => {
         const users = this.usersFor(db);
         const prefix = isDirect ? "" : `!${agent.definition.manifest.command} `;
-        await this.reply(db, agent, event, await answerTimezoneCommand(users, event.sender, args, now, prefix), place);
+        await this.reply(
+          db,
+          agent,
+          event,
+          await answerTimezoneCommand(users, event.sender, args, now, prefix),
+          place,
+        );
       });
     }
     return this.contained(trx, agent, event, place, true, (db) => {
@@ -230,7 +248,8 @@ export class AgentHost {
   ): Promise<"done" | { repeatAt: Date; payload?: Record<string, unknown> }> {
     const agent = this.byId(item.agentId);
     const instance = this.instances.get(item.agentId);
-    if (!agent || !instance?.onDue) throw new Error(`Agent ${item.agentId} cannot handle scheduled items now`);
+    if (!agent || !instance?.onDue)
+      throw new Error(`Agent ${item.agentId} cannot handle scheduled items now`);
     const now = this.clock();
     let repeat: { repeatAt: Date; payload?: Record<string, unknown> } | undefined;
     const ctx: DueContext = {
@@ -302,9 +321,19 @@ export class AgentHost {
     };
   }
 
-  private eventContext(db: Knex.Transaction, agent: ResolvedAgent, event: MatrixEvent, now: Date): EventContext {
+  private eventContext(
+    db: Knex.Transaction,
+    agent: ResolvedAgent,
+    event: MatrixEvent,
+    now: Date,
+  ): EventContext {
     return {
-      ...this.baseContext(db, agent, now, log.child({ agent: agent.id, roomId: event.room_id, eventId: event.event_id })),
+      ...this.baseContext(
+        db,
+        agent,
+        now,
+        log.child({ agent: agent.id, roomId: event.room_id, eventId: event.event_id }),
+      ),
       event,
       roomId: event.room_id,
       sender: event.sender,
@@ -321,7 +350,8 @@ export class AgentHost {
           })
         ).id,
       // Through the event's transaction: on the embedded database it holds the only connection.
-      sentEventId: async (outboxId) => (await new Outbox(db as unknown as Knex).get(outboxId))?.sentEventId ?? null,
+      sentEventId: async (outboxId) =>
+        (await new Outbox(db as unknown as Knex).get(outboxId))?.sentEventId ?? null,
     };
   }
 
@@ -355,7 +385,13 @@ export class AgentHost {
         "Agent failed on an event",
       );
       if (apologise)
-        await this.reply(trx, agent, event, `Sorry, something went wrong on my side (reference \`${ref}\`).`, place);
+        await this.reply(
+          trx,
+          agent,
+          event,
+          `Sorry, something went wrong on my side (reference \`${ref}\`).`,
+          place,
+        );
       return "failed";
     }
   }

@@ -45,7 +45,6 @@ export function editedEventId(event: MatrixEvent): string | undefined {
   return rel?.rel_type === "m.replace" && typeof rel.event_id === "string" ? rel.event_id : undefined;
 }
 
-
 /** An event the bridge received, from its inbox (kept for database.event_retention_days). */
 export async function storedEvent(db: Knex.Transaction, eventId: string): Promise<MatrixEvent | null> {
   // Through the event's transaction: on the embedded database it holds the only connection.
@@ -54,7 +53,11 @@ export async function storedEvent(db: Knex.Transaction, eventId: string): Promis
 }
 
 /** A stored message in `roomId` as agents see it (as first sent, without a reply fallback). */
-export async function knownMessage(db: Knex.Transaction, roomId: string, eventId: string): Promise<KnownMessage | null> {
+export async function knownMessage(
+  db: Knex.Transaction,
+  roomId: string,
+  eventId: string,
+): Promise<KnownMessage | null> {
   const ev = await storedEvent(db, eventId);
   if (!ev || ev.room_id !== roomId || ev.type !== "m.room.message") return null;
   const body = typeof ev.content.body === "string" ? stripReplyFallback(ev.content.body) : "";
@@ -72,7 +75,11 @@ export type EditReading =
  * (with the event id of its reply, to edit in place), too late for one, someone else's edit
  * (ignored), or not about a command of this agent at all (run as a new command).
  */
-export async function readEdit(db: Knex.Transaction, agentUserId: string, event: MatrixEvent): Promise<EditReading> {
+export async function readEdit(
+  db: Knex.Transaction,
+  agentUserId: string,
+  event: MatrixEvent,
+): Promise<EditReading> {
   const originalEventId = editedEventId(event);
   if (!originalEventId) return { kind: "none" };
   const original = await storedEvent(db, originalEventId);

@@ -26,7 +26,11 @@ export function unknownZone(name: string): UserInputError {
   );
 }
 
-export function userSettings(db: Knex.Transaction, defaultZone: string, listener: TimezoneListener): UserSettings {
+export function userSettings(
+  db: Knex.Transaction,
+  defaultZone: string,
+  listener: TimezoneListener,
+): UserSettings {
   const prefs = new UserPrefs(db);
   const timezone = async (userId: string) => {
     const stored = await prefs.timezone(userId);

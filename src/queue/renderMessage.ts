@@ -58,7 +58,10 @@ export interface MessagePlace {
 }
 
 /** Builds m.room.message content: plain body plus sanitized HTML, mentions, and its relation. */
-export function messageContent(message: string | OutgoingMessage, place?: MessagePlace): Record<string, unknown> {
+export function messageContent(
+  message: string | OutgoingMessage,
+  place?: MessagePlace,
+): Record<string, unknown> {
   const msg: OutgoingMessage = typeof message === "string" ? { markdown: message } : message;
   const mentions = [...new Set(msg.mentions ?? [])];
   const html = withPills(renderMarkdown(msg.markdown), mentions);

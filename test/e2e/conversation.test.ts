@@ -30,7 +30,10 @@ describe("conversation habits on a real Synapse", () => {
       config: { agents: { reminders: { min_interval_seconds: 1, late_note_seconds: 5 } } },
     });
     await fixture.startBridge();
-    [alice, bob] = await Promise.all([createHuman(fixture.synapse, "alice"), createHuman(fixture.synapse, "bob")]);
+    [alice, bob] = await Promise.all([
+      createHuman(fixture.synapse, "alice"),
+      createHuman(fixture.synapse, "bob"),
+    ]);
     dm = await alice.createDm(REMINDERS);
     await alice.waitForMembership(dm, REMINDERS, "join");
     room = await alice.createRoom({ name: "team", invite: [bob.userId] });
@@ -87,9 +90,14 @@ describe("conversation habits on a real Synapse", () => {
     });
     const edit = await alice.waitForEvent(
       room,
-      (ev) => ev.sender === REMINDERS && rel(ev).rel_type === "m.replace" && rel(ev).event_id === confirmation.event_id,
+      (ev) =>
+        ev.sender === REMINDERS &&
+        rel(ev).rel_type === "m.replace" &&
+        rel(ev).event_id === confirmation.event_id,
     );
-    expect(String((edit.content["m.new_content"] as { body: string }).body)).toMatch(/in 2 seconds:\n> edited tea/);
+    expect(String((edit.content["m.new_content"] as { body: string }).body)).toMatch(
+      /in 2 seconds:\n> edited tea/,
+    );
     await alice.waitForEvent(room, delivery("edited tea"), 15_000);
     await sleep(7_000); // past the original's 6 seconds
     expect(alice.timeline(room).filter(delivery("edited tea"))).toHaveLength(1);
@@ -101,11 +109,19 @@ describe("conversation habits on a real Synapse", () => {
     const sent = await alice.sendContent(room, {
       msgtype: "m.text",
       body: "!remind in 3 seconds thread check",
-      "m.relates_to": { rel_type: "m.thread", event_id: root, is_falling_back: true, "m.in_reply_to": { event_id: root } },
+      "m.relates_to": {
+        rel_type: "m.thread",
+        event_id: root,
+        is_falling_back: true,
+        "m.in_reply_to": { event_id: root },
+      },
     });
     const confirmation = await alice.waitForEvent(
       room,
-      (ev) => ev.sender === REMINDERS && rel(ev).rel_type === "m.thread" && rel(ev)["m.in_reply_to"]?.event_id === sent,
+      (ev) =>
+        ev.sender === REMINDERS &&
+        rel(ev).rel_type === "m.thread" &&
+        rel(ev)["m.in_reply_to"]?.event_id === sent,
     );
     expect(rel(confirmation).event_id).toBe(root);
     const reminder = await alice.waitForEvent(room, delivery("thread check"), 15_000);
@@ -117,6 +133,8 @@ describe("conversation habits on a real Synapse", () => {
     const reply = await alice.waitForEvent(room, answers(TIMER, sent));
     expect(text(reply)).toMatch(/^⏱️ Timer set for 5m: it ends /);
     const named = await alice.sendText(room, "!timer 5 min tea");
-    expect(text(await alice.waitForEvent(room, answers(TIMER, named)))).toMatch(/^⏱️ Timer \*\*tea\*\* set for 5m/);
+    expect(text(await alice.waitForEvent(room, answers(TIMER, named)))).toMatch(
+      /^⏱️ Timer \*\*tea\*\* set for 5m/,
+    );
   });
 });

@@ -85,7 +85,9 @@ describe.each(backendCases())("Timer agent on %s", (_name, backend) => {
     expect(await say(ALICE, "until 9:00 standup")).toMatch(
       /set for 20h: it ends tomorrow 09:00 \(Europe\/Berlin\)/,
     );
-    expect(await say(ALICE, "until 3 meeting")).toMatch(/I could not find a time in that\. Try `!timer until 15:00 meeting`/);
+    expect(await say(ALICE, "until 3 meeting")).toMatch(
+      /I could not find a time in that\. Try `!timer until 15:00 meeting`/,
+    );
   });
 
   it("lists the sender's timers here with the time left", async () => {

@@ -48,11 +48,54 @@ const WORDS = (
   "stretch tea call mom wifi printer `k3x9p` k3x9p ab3de"
 ).split(" ");
 
-const ODD = ["\u0000", "\uD800", "\uDFFF", "\u0301", "\u200B", "\u202E", "\uFEFF", "😀", "👍🏽", "✅", "ß", "İ", "ﬁ", "\n", "\t", "\r\n", "　", "١٢", "𝟗"];
+const ODD = [
+  "\u0000",
+  "\uD800",
+  "\uDFFF",
+  "\u0301",
+  "\u200B",
+  "\u202E",
+  "\uFEFF",
+  "😀",
+  "👍🏽",
+  "✅",
+  "ß",
+  "İ",
+  "ﬁ",
+  "\n",
+  "\t",
+  "\r\n",
+  "　",
+  "١٢",
+  "𝟗",
+];
 
 const PATTERNS = [
-  "1h", "1 hour ", "and a half ", "every ", "in ", "at ", " ", "a", "9:", "-", "mon, ", "and ", ", ",
-  "tomorrow ", "1", "a ", "\"", "?", "!faq ", "x ", "😀", "\u0301", "revert a ", "the ", "1st ",
+  "1h",
+  "1 hour ",
+  "and a half ",
+  "every ",
+  "in ",
+  "at ",
+  " ",
+  "a",
+  "9:",
+  "-",
+  "mon, ",
+  "and ",
+  ", ",
+  "tomorrow ",
+  "1",
+  "a ",
+  '"',
+  "?",
+  "!faq ",
+  "x ",
+  "😀",
+  "\u0301",
+  "revert a ",
+  "the ",
+  "1st ",
 ];
 
 function randomText(rand: () => number): string {
@@ -60,7 +103,9 @@ function randomText(rand: () => number): string {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
   if (kind < 0.6) {
     const n = 1 + Math.floor(rand() * 14);
-    return Array.from({ length: n }, () => (rand() < 0.1 ? pick(ODD) : pick(WORDS))).join(rand() < 0.9 ? " " : "");
+    return Array.from({ length: n }, () => (rand() < 0.1 ? pick(ODD) : pick(WORDS))).join(
+      rand() < 0.9 ? " " : "",
+    );
   }
   if (kind < 0.85) {
     // Pathological repetition, up to ~100 KB.
@@ -103,13 +148,24 @@ const PARSERS: Record<string, (text: string) => unknown> = {
   "reminders: ids": (t) => normalizeId(t),
   "kit: whole duration (snooze)": (t) => readWholeDuration(t),
   "timer: command (durations, names)": (t) => parseTimerCommand(t),
-  "timer: until <time>": (t) => parseReminder(`until ${t}`.slice(6), { now: NOW, zone: "America/New_York", minIntervalMs: 1000 }),
+  "timer: until <time>": (t) =>
+    parseReminder(`until ${t}`.slice(6), { now: NOW, zone: "America/New_York", minIntervalMs: 1000 }),
   "faq: command": (t) => parseFaqCommand(t),
   "faq: keys": (t) => [normalizeKey(t), keyProblem(t, 48), splitKey(t)],
-  "faq: near misses": (t) => nearMisses(normalizeKey(t), entries.map((e) => e.key)),
+  "faq: near misses": (t) =>
+    nearMisses(
+      normalizeKey(t),
+      entries.map((e) => e.key),
+    ),
   "faq: search": (t) => rankEntries(entries, t, 5),
   "router: message text": (t) =>
-    messageText({ event_id: "$e", room_id: "!r", type: "m.room.message", sender: "@u:x", content: { msgtype: "m.text", body: t } }),
+    messageText({
+      event_id: "$e",
+      room_id: "!r",
+      type: "m.room.message",
+      sender: "@u:x",
+      content: { msgtype: "m.text", body: t },
+    }),
 };
 
 const figures: Record<string, { inputs: number; worstMs: number; worstInput: string; refused: number }> = {};
@@ -143,14 +199,17 @@ describe("fuzz: every agent parser understands or refuses, quickly", () => {
         parse(input);
       } catch (err) {
         if (!(err instanceof UserInputError)) {
-          throw new Error(`${name} threw ${(err as Error).name} on ${JSON.stringify(input.slice(0, 120))}: ${(err as Error).message}`);
+          throw new Error(
+            `${name} threw ${(err as Error).name} on ${JSON.stringify(input.slice(0, 120))}: ${(err as Error).message}`,
+          );
         }
         stats.refused++;
       }
       const ms = performance.now() - started;
       stats.inputs++;
       if (ms > stats.worstMs) Object.assign(stats, { worstMs: ms, worstInput: input.slice(0, 60) });
-      if (ms > BOUND_MS) throw new Error(`${name} took ${Math.round(ms)} ms on ${JSON.stringify(input.slice(0, 120))}`);
+      if (ms > BOUND_MS)
+        throw new Error(`${name} took ${Math.round(ms)} ms on ${JSON.stringify(input.slice(0, 120))}`);
     }
     figures[name] = { ...stats, worstMs: Math.round(stats.worstMs * 10) / 10 };
     expect(stats.inputs).toBeGreaterThanOrEqual(INPUTS_PER_PARSER);

@@ -38,7 +38,9 @@ describe("hostile input is normal input", () => {
   it("a 64 KB timer command is read in linear time", () => {
     const r = timed(() => parseTimerCommand("5 min " + "tea ".repeat(16_384)));
     expect(r.ms).toBeLessThan(BOUND_MS);
-    expect((r.error as Error).message).toMatch(/^That message is too long for me \(65,\d{3} characters; I read at most 4,000\)\.$/);
+    expect((r.error as Error).message).toMatch(
+      /^That message is too long for me \(65,\d{3} characters; I read at most 4,000\)\.$/,
+    );
   });
 
   it("`!faq revert a` + 60,000 spaces + `x` does not backtrack", () => {
@@ -46,8 +48,16 @@ describe("hostile input is normal input", () => {
     expect(r.ms).toBeLessThan(BOUND_MS);
     expect(r.value).toMatchObject({ kind: "usage" });
     expect(parseFaqCommand("revert wifi 2")).toMatchObject({ kind: "revert", key: "wifi", n: 2 });
-    expect(parseFaqCommand("revert guest wifi to v3")).toMatchObject({ kind: "revert", key: "guest wifi", n: 3 });
-    expect(parseFaqCommand('revert "guest wifi" #4')).toMatchObject({ kind: "revert", key: "guest wifi", n: 4 });
+    expect(parseFaqCommand("revert guest wifi to v3")).toMatchObject({
+      kind: "revert",
+      key: "guest wifi",
+      n: 3,
+    });
+    expect(parseFaqCommand('revert "guest wifi" #4')).toMatchObject({
+      kind: "revert",
+      key: "guest wifi",
+      n: 4,
+    });
   });
 
   it("`!faq search` with 60,000 letters is refused quickly with a clear message", () => {
@@ -58,13 +68,20 @@ describe("hostile input is normal input", () => {
   });
 
   it("`!faq search` with 10,000 words against 50 entries is refused quickly", () => {
-    const r = timed(() => rankEntries(entries, Array.from({ length: 10_000 }, (_, i) => `word${i}`).join(" "), 5));
+    const r = timed(() =>
+      rankEntries(entries, Array.from({ length: 10_000 }, (_, i) => `word${i}`).join(" "), 5),
+    );
     expect(r.ms).toBeLessThan(BOUND_MS);
     expect(r.error).toBeInstanceOf(UserInputError);
   });
 
   it("near misses of a huge key do not copy it per comparison", () => {
-    const r = timed(() => nearMisses("x".repeat(60_000), entries.map((e) => e.key)));
+    const r = timed(() =>
+      nearMisses(
+        "x".repeat(60_000),
+        entries.map((e) => e.key),
+      ),
+    );
     expect(r.ms).toBeLessThan(BOUND_MS);
     expect(r.value).toEqual([]);
   });
@@ -72,7 +89,9 @@ describe("hostile input is normal input", () => {
   it.each(["in 99999999999 years x", "every 99999999999999999999 seconds x", "in 1e400 minutes x"])(
     "%s is a clear refusal, not a RangeError",
     (input) => {
-      const r = timed(() => parseReminder(input, { now: new Date("2026-03-02T12:00:00Z"), zone: "UTC", minIntervalMs: 60_000 }));
+      const r = timed(() =>
+        parseReminder(input, { now: new Date("2026-03-02T12:00:00Z"), zone: "UTC", minIntervalMs: 60_000 }),
+      );
       expect(r.error).toBeInstanceOf(UserInputError);
     },
   );

@@ -31,7 +31,9 @@ describe("one tz behaviour for every agent (the core's)", () => {
 
   it("validates with the IANA database and stores the canonical name", async () => {
     const [bad] = await w.say(ALICE, ROOM, "tz Europe/Berln", { agent: "timer" });
-    expect(body(bad)).toMatch(/^“Europe\/Berln” is not a timezone I know\. Use an IANA name such as `Europe\/Berlin`/);
+    expect(body(bad)).toMatch(
+      /^“Europe\/Berln” is not a timezone I know\. Use an IANA name such as `Europe\/Berlin`/,
+    );
     const [offset] = await w.say(ALICE, ROOM, "tz +02:00", { agent: "timer" });
     expect(body(offset)).toMatch(/is not a timezone I know/);
     const [long] = await w.say(ALICE, ROOM, `tz ${"a/".repeat(5000)}`, { agent: "timer" });
@@ -69,7 +71,10 @@ describe("one tz behaviour for every agent (the core's)", () => {
 
   it("refuses a misspelt bridge.default_timezone at start-up, naming the key", () => {
     const config = (zone: string, env: NodeJS.ProcessEnv = {}) =>
-      parseConfig({ homeserver: { url: "http://127.0.0.1:1", domain: "x" }, bridge: { default_timezone: zone } }, env);
+      parseConfig(
+        { homeserver: { url: "http://127.0.0.1:1", domain: "x" }, bridge: { default_timezone: zone } },
+        env,
+      );
     expect(() => config("Europe/Berln")).toThrow(
       /^Config key 'bridge.default_timezone': "Europe\/Berln" is not a timezone in the IANA database$/,
     );

@@ -32,6 +32,7 @@ const HELP = [
 const manifest: AgentManifest = {
   id: "faq",
   displayName: "FAQ",
+  avatarFile: "faq.png",
   command: "faq",
   summary: "Answers frequent questions: `!faq <key>` or `?key`; moderators save answers.",
   help: HELP,

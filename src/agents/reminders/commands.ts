@@ -68,10 +68,16 @@ async function setReminder(
   const zone = await ctx.users.timezone(ctx.sender);
   let parsed;
   try {
-    parsed = parseReminder(command.spec, { now: ctx.now, zone, minIntervalMs: config.min_interval_seconds * 1000 });
+    parsed = parseReminder(command.spec, {
+      now: ctx.now,
+      zone,
+      minIntervalMs: config.min_interval_seconds * 1000,
+    });
   } catch (err) {
     if (err instanceof UserInputError && replaced.length) {
-      throw new UserInputError(`${err.message}\n\n(Your earlier reminder \`${replaced[0].id}\` is unchanged.)`);
+      throw new UserInputError(
+        `${err.message}\n\n(Your earlier reminder \`${replaced[0].id}\` is unchanged.)`,
+      );
     }
     throw err;
   }
@@ -94,7 +100,8 @@ async function setReminder(
     message = `${message.slice(0, config.max_message_length - 1)}…`;
   }
   for (const old of replaced) {
-    for (const item of [old.itemId, old.snoozeItemId, old.nagItemId]) if (item) await ctx.schedule.cancel(item);
+    for (const item of [old.itemId, old.snoozeItemId, old.nagItemId])
+      if (item) await ctx.schedule.cancel(item);
     await store.cancel(old.id);
   }
   await checkActiveLimit(store, config, ctx.sender);

@@ -79,7 +79,8 @@ export function deliveryText(d: DeliveryInput): string {
   const people = [r.owner, ...d.subscribers.filter((u) => u !== r.owner)];
   const head = d.mentionRoom ? `⏰ @room: ${r.message}` : `⏰ ${people.join(", ")}: ${r.message}`;
   const lines = [d.nag ? `${head} _(again, ${d.nag}/${MAX_NAGS})_` : head];
-  if (d.quoteLink) lines.push(`[The message](${d.quoteLink})${r.quote?.sender ? ` from ${r.quote.sender}` : ""}`);
+  if (d.quoteLink)
+    lines.push(`[The message](${d.quoteLink})${r.quote?.sender ? ` from ${r.quote.sender}` : ""}`);
   if (d.mentionRoom) lines.push(`Set by ${r.owner}.`);
   if (d.roomMentionDropped)
     lines.push(`(Not notifying the whole room: ${r.owner} may no longer use @room here.)`);

@@ -25,7 +25,7 @@ export const REMINDERS_HELP = [
   "",
   "**How I read times:** `at 5` without am/pm means 17:00 (1 to 6 are afternoon, 7 to 11 morning; say `5am` or `05:00` to be sure); " +
     "a day without a time means 09:00; `friday` is the coming Friday (today if still ahead), `next friday` the first Friday after today. " +
-    "If the text itself holds a time word, put it in quotes: `in 10 minutes \"ask about tomorrow\"`.",
+    'If the text itself holds a time word, put it in quotes: `in 10 minutes "ask about tomorrow"`.',
   "",
   "**Manage them:**",
   "- `list` your reminders · `list all` everyone's in this room",
@@ -40,6 +40,7 @@ export const remindersAgent: AgentDefinition = {
   manifest: {
     id: "reminders",
     displayName: "Reminders",
+    avatarFile: "reminders.png",
     command: "remind",
     summary: "Reminds you and your room of things, once or repeatedly, in your timezone.",
     help: REMINDERS_HELP,

@@ -65,7 +65,10 @@ export function parseCron(spec: string, opts: ParseOptions): Omit<ParsedReminder
   const problem = cronProblem(expr);
   if (problem) throw new UserInputError(problem);
   const start = /^\s*(?:\S+\s+){5}/.exec(spec)?.[0].length ?? spec.length;
-  const message = spec.slice(start).trim().replace(/^(?:to|about)\s+/i, "");
+  const message = spec
+    .slice(start)
+    .trim()
+    .replace(/^(?:to|about)\s+/i, "");
   const recurrence: Recurrence = { type: "cron", expr, zone: opts.zone };
   checkInterval(recurrence, opts);
   return { dueAt: nextOccurrence(recurrence, opts.now)!, message, recurrence, notes: [] };
@@ -89,7 +92,13 @@ export function parseReminder(spec: string, opts: ParseOptions): ParsedReminder 
   const when = found.value;
   if (when.kind === "recurring") {
     checkInterval(when.recurrence, opts);
-    return { dueAt: when.first, message: found.text, recurrence: when.recurrence, notes: when.notes, untilAck };
+    return {
+      dueAt: when.first,
+      message: found.text,
+      recurrence: when.recurrence,
+      notes: when.notes,
+      untilAck,
+    };
   }
   return { dueAt: when.at, message: found.text, notes: when.notes, untilAck };
 }
@@ -98,7 +107,9 @@ export function parseReminder(spec: string, opts: ParseOptions): ParsedReminder 
 export function parseSnooze(text: string): Duration {
   const parts = readWholeDuration(text);
   if (!parts) {
-    throw new UserInputError(`I could not read “${text.slice(0, 40)}” as a length of time. Try ${DURATION_EXAMPLES}.`);
+    throw new UserInputError(
+      `I could not read “${text.slice(0, 40)}” as a length of time. Try ${DURATION_EXAMPLES}.`,
+    );
   }
   checkDuration(parts);
   return parts;

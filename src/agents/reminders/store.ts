@@ -97,7 +97,12 @@ export class ReminderStore {
   }
 
   cancel(id: string): Promise<void> {
-    return this.update(id, { status: "cancelled", snooze_item_id: null, snooze_due_at: null, nag_item_id: null });
+    return this.update(id, {
+      status: "cancelled",
+      snooze_item_id: null,
+      snooze_due_at: null,
+      nag_item_id: null,
+    });
   }
 
   /** Active reminders an earlier command created (an edit of that command replaces them). */

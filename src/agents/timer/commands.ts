@@ -1,4 +1,11 @@
-import { UserInputError, addDuration, agentLogger, capArguments, readTimeAndText, type Duration } from "../kit";
+import {
+  UserInputError,
+  addDuration,
+  agentLogger,
+  capArguments,
+  readTimeAndText,
+  type Duration,
+} from "../kit";
 import type { CommandContext } from "../types";
 import type { TimerConfig } from "./config";
 import { ends, escapeMarkdown, formatDuration, label } from "./format";
@@ -70,12 +77,17 @@ export async function startTimer(
 export async function startUntil(ctx: CommandContext, cfg: TimerConfig, text: string): Promise<void> {
   capArguments(text, cfg.max_name_length + 200, "That timer");
   const zone = await ctx.users.timezone(ctx.sender);
-  const found = readTimeAndText(text, { now: ctx.now, zone }, {
-    recurring: false,
-    example: '`!timer until 15:00 "call at noon"`',
-    examples: "`!timer until 15:00 meeting`, `!timer until 3:30pm` or `!timer until tomorrow 9:00 gym`",
-  });
-  if (found.value.kind !== "once") throw new UserInputError("A timer ends once. Try `!timer until 15:00 meeting`.");
+  const found = readTimeAndText(
+    text,
+    { now: ctx.now, zone },
+    {
+      recurring: false,
+      example: '`!timer until 15:00 "call at noon"`',
+      examples: "`!timer until 15:00 meeting`, `!timer until 3:30pm` or `!timer until tomorrow 9:00 gym`",
+    },
+  );
+  if (found.value.kind !== "once")
+    throw new UserInputError("A timer ends once. Try `!timer until 15:00 meeting`.");
   await startTimer(ctx, cfg, found.value.at.getTime() - ctx.now.getTime(), found.text || null);
 }
 

@@ -41,6 +41,7 @@ const HELP = [
 const manifest: AgentManifest = {
   id: "timer",
   displayName: "Timer",
+  avatarFile: "timer.png",
   command: "timer",
   summary: "Countdown timers that mention you when they end: `!timer 10m tea`.",
   help: HELP,

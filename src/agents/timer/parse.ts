@@ -20,7 +20,10 @@ const NAME_EXAMPLE = '`!timer 5 min "tea at noon"`';
 function parseAdd(rest: string): TimerCommand {
   const found = readDurationAndText(rest, NAME_EXAMPLE);
   if (!found || !found.text) {
-    return { kind: "usage", message: "Usage: `!timer add <name or id> <duration>`, e.g. `!timer add tea 5m`" };
+    return {
+      kind: "usage",
+      message: "Usage: `!timer add <name or id> <duration>`, e.g. `!timer add tea 5m`",
+    };
   }
   return { kind: "add", ref: found.text, duration: found.value };
 }
@@ -52,14 +55,21 @@ export function parseTimerCommand(args: string): TimerCommand {
     case "until":
       return rest
         ? { kind: "until", text: rest }
-        : { kind: "usage", message: "Usage: `!timer until <time> [name]`, e.g. `!timer until 15:00 meeting`" };
+        : {
+            kind: "usage",
+            message: "Usage: `!timer until <time> [name]`, e.g. `!timer until 15:00 meeting`",
+          };
   }
   const found = readDurationAndText(text, NAME_EXAMPLE);
   if (found) return { kind: "start", duration: found.value, name: found.text || null };
   if (/^-?\d+(?:\.\d+)?$/.test(word)) {
-    if (Number(word) <= 0) throw new UserInputError(`A length of time has to be more than zero. Try ${DURATION_EXAMPLES}.`);
+    if (Number(word) <= 0)
+      throw new UserInputError(`A length of time has to be more than zero. Try ${DURATION_EXAMPLES}.`);
     const n = word.length > 12 ? `${word.slice(0, 10)}…` : word;
     return { kind: "usage", message: `${n} what? Add a unit: \`${n}s\`, \`${n}m\` or \`${n} minutes\`.` };
   }
-  return { kind: "usage", message: `I could not read a length of time in “${text.slice(0, 80)}”. ${EXAMPLES}` };
+  return {
+    kind: "usage",
+    message: `I could not read a length of time in “${text.slice(0, 80)}”. ${EXAMPLES}`,
+  };
 }

@@ -108,7 +108,9 @@ export class TimerStore {
 
   /** Timers an earlier command started (an edit of that command replaces them). */
   async fromSource(sourceEventId: string, owner: string): Promise<Timer[]> {
-    const rows = (await this.db("timers").where({ source_event_id: sourceEventId, owner }).forUpdate()) as TimerRow[];
+    const rows = (await this.db("timers")
+      .where({ source_event_id: sourceEventId, owner })
+      .forUpdate()) as TimerRow[];
     return rows.map(toTimer);
   }
 

@@ -227,7 +227,12 @@ export const ACCEPTED: Row[] = [
 export const REFUSED: [input: string, zone: string, now: Date, message: RegExp][] = [
   ["in 1h 30 tea", BER, JULY, /I read “in 1h” as the time, but “30” after it looks like part of a time too/],
   ["in 1h30 and a bit tea", BER, JULY, /“and a” after it looks like part of a time/],
-  ["in 10 minutes 5 pushups", BER, JULY, /“5” after it looks like part of a time too.*put the text in quotes/],
+  [
+    "in 10 minutes 5 pushups",
+    BER,
+    JULY,
+    /“5” after it looks like part of a time too.*put the text in quotes/,
+  ],
   ["in 10 minutes call about tomorrow", BER, JULY, /“tomorrow” in the text looks like a time too.*in quotes/],
   ["at 9 x tomorrow", BER, JULY, /“tomorrow” in the text looks like a time too/],
   ["in 10 minutes meet at 5", BER, JULY, /“at 5” in the text looks like a time too/],
@@ -315,8 +320,7 @@ describe("the time grammar's table", () => {
     expect(cmd.kind).toBe("start");
     if (cmd.kind !== "start") return;
     const d = cmd.duration;
-    const total =
-      ((((d.weeks * 7 + d.days) * 24 + d.hours) * 60 + d.minutes) * 60 + d.seconds) * 1000;
+    const total = ((((d.weeks * 7 + d.days) * 24 + d.hours) * 60 + d.minutes) * 60 + d.seconds) * 1000;
     expect(total).toBe(ms);
     expect(cmd.name ?? "").toBe(name);
   });
@@ -332,7 +336,9 @@ describe("the time grammar's table", () => {
   });
 
   it("says how it read ambiguous forms, for the confirmation", () => {
-    expect(parseReminder("at 5 call", opts(JULY, BER)).notes).toEqual(["“5” read as 17:00 (say 5am for the morning)"]);
+    expect(parseReminder("at 5 call", opts(JULY, BER)).notes).toEqual([
+      "“5” read as 17:00 (say 5am for the morning)",
+    ]);
     expect(parseReminder("tomorrow x", opts(JULY, BER)).notes).toEqual(["no time given: 09:00"]);
     expect(parseReminder("tomorrow at 02:30 x", opts(SPRING, BER)).notes).toEqual([
       "02:30 does not exist that day in Europe/Berlin (the clocks go forward), so 03:30",
@@ -350,7 +356,7 @@ describe("the time grammar's table", () => {
 
   it("keeps a timer's name free of time words, or asks", () => {
     expect(readDurationAndText("5 min tea", "`x`")?.text).toBe("tea");
-    expect(() => readDurationAndText("5 min tea at noon", '`x`')).toThrow(/“at noon” in the text/);
+    expect(() => readDurationAndText("5 min tea at noon", "`x`")).toThrow(/“at noon” in the text/);
   });
 });
 

@@ -27,7 +27,10 @@ describe("durations", () => {
   ])("%s", (text, parts) => expect(readWholeDuration(text)).toEqual(d(parts)));
 
   it("reads a prefix and says where it ends", () => {
-    expect(readDuration(tokenize("10 minutes stretch"), 0)).toMatchObject({ duration: d({ minutes: 10 }), end: 2 });
+    expect(readDuration(tokenize("10 minutes stretch"), 0)).toMatchObject({
+      duration: d({ minutes: 10 }),
+      end: 2,
+    });
     expect(readDuration(tokenize("5 pushups"), 0)).toBeUndefined();
     expect(readDuration(tokenize("a walk"), 0)).toBeUndefined();
     expect(() => readWholeDuration("1.5 months")).toThrow(/whole numbers/);
@@ -102,4 +105,3 @@ describe("times of day and zones", () => {
     expect(at("2026-04-05 01:45", "Australia/Lord_Howe")).toBe("2026-04-04T14:45:00.000Z");
   });
 });
-

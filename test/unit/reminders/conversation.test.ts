@@ -70,7 +70,9 @@ describe("conversation habits: replies, edits, threads, alarms that insist", () 
     expect(edited.content["m.relates_to"]).toEqual({ rel_type: "m.replace", event_id: confirmationEvent });
     const inner = edited.content["m.new_content"] as Record<string, unknown>;
     expect(String(inner.body)).toMatch(/in 20 minutes:\n> stretch/);
-    expect(String(inner.body)).toContain(`(This replaces \`${idOf(body(conf))}\`, set by the command you edited.)`);
+    expect(String(inner.body)).toContain(
+      `(This replaces \`${idOf(body(conf))}\`, set by the command you edited.)`,
+    );
     expect(String(edited.content.body)).toMatch(/^\* ⏰/);
     const old = await new ReminderStore(w.db.knex).get(idOf(body(conf)));
     expect(old!.status).toBe("cancelled");
@@ -86,7 +88,9 @@ describe("conversation habits: replies, edits, threads, alarms that insist", () 
     await w.sendAll();
     const [edited] = await w.say(ALICE, DM, "whenever stretch", { isDirect: true, edits: command });
     const inner = edited.content["m.new_content"] as Record<string, unknown>;
-    expect(String(inner.body)).toMatch(/could not find a time.*\n\n\(Your earlier reminder `[0-9a-z]{5}` is unchanged\.\)$/s);
+    expect(String(inner.body)).toMatch(
+      /could not find a time.*\n\n\(Your earlier reminder `[0-9a-z]{5}` is unchanged\.\)$/s,
+    );
     expect((await new ReminderStore(w.db.knex).get(idOf(body(conf))))!.status).toBe("active");
   });
 
@@ -96,7 +100,9 @@ describe("conversation habits: replies, edits, threads, alarms that insist", () 
     expect(await w.say(BOB, DM, "in 2 hours stretch", { isDirect: true, edits: command })).toEqual([]);
     w.now = at(11);
     const [late] = await w.say(ALICE, DM, "in 2 hours stretch", { isDirect: true, edits: command });
-    expect(body(late)).toBe("I only take edits made within 10 minutes of a command. Send it again as a new message.");
+    expect(body(late)).toBe(
+      "I only take edits made within 10 minutes of a command. Send it again as a new message.",
+    );
     expect(await new ReminderStore(w.db.knex).countActive(ALICE)).toBe(1);
   });
 

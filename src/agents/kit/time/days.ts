@@ -107,16 +107,25 @@ export function readDay(tokens: readonly Token[], i: number): DayRead | undefine
       spec: { kind: "weekday", weekday: weekdayWord(at(1)!)!, strictlyAfterToday: at(0) === "next" },
       end: pos + 2,
     };
-  } else if ((at(0) === "next" || at(0) === "this") && ["week", "month", "year", "weekend"].includes(at(1) ?? "")) {
+  } else if (
+    (at(0) === "next" || at(0) === "this") &&
+    ["week", "month", "year", "weekend"].includes(at(1) ?? "")
+  ) {
     throw new UserInputError(
       `“${at(0)} ${at(1)}” is not one day. Name the day: e.g. \`next monday at 9\`, \`on the 1st\` or \`dec 24\`.`,
     );
   } else if (weekdayWord(at(0) ?? "") !== undefined) {
     // Abbreviations ("sat", "sun", "wed") are words too: bare, only the full name is a day.
     if (pos > i || FULL_WEEKDAY.test(at(0)!)) {
-      read = { spec: { kind: "weekday", weekday: weekdayWord(at(0)!)!, strictlyAfterToday: false }, end: pos + 1 };
+      read = {
+        spec: { kind: "weekday", weekday: weekdayWord(at(0)!)!, strictlyAfterToday: false },
+        end: pos + 1,
+      };
     } else if (/^\d|^noon$|^midnight$/.test(at(1) ?? "") || Object.hasOwn(DAY_PARTS, at(1) ?? "")) {
-      read = { spec: { kind: "weekday", weekday: weekdayWord(at(0)!)!, strictlyAfterToday: false }, end: pos + 1 };
+      read = {
+        spec: { kind: "weekday", weekday: weekdayWord(at(0)!)!, strictlyAfterToday: false },
+        end: pos + 1,
+      };
     }
   } else {
     read = readDate(tokens, pos);
@@ -150,7 +159,9 @@ export function candidateDays(spec: DaySpec, now: Date, zone: string): DateTime[
         .map((y) => today.set({ year: y, month: spec.month, day: spec.day }))
         .filter((d) => d.month === spec.month && d.day === spec.day);
       if (!out.length) {
-        throw new UserInputError(`There is no ${spec.day} ${monthName(spec.month)}${spec.year ? ` ${spec.year}` : ""}.`);
+        throw new UserInputError(
+          `There is no ${spec.day} ${monthName(spec.month)}${spec.year ? ` ${spec.year}` : ""}.`,
+        );
       }
       return out;
     }

@@ -4,7 +4,19 @@ import { readTimeOfDay } from "./timeOfDay";
 import type { Token } from "./tokens";
 import { ZONE_ABBREVIATIONS, monthWord, ordinalWord, unitWord, weekdayWord } from "./words";
 
-const DAY_WORDS = new Set(["today", "tomorrow", "tonight", "tmrw", "tmr", "yesterday", "noon", "midnight", "midday", "o'clock", "oclock"]);
+const DAY_WORDS = new Set([
+  "today",
+  "tomorrow",
+  "tonight",
+  "tmrw",
+  "tmr",
+  "yesterday",
+  "noon",
+  "midnight",
+  "midday",
+  "o'clock",
+  "oclock",
+]);
 const BEFORE_DAY = new Set(["on", "next", "this", "by", "until", "till", "every", "each"]);
 const PARTS = new Set(["morning", "afternoon", "evening", "night"]);
 
@@ -31,27 +43,37 @@ export function timeWordsIn(tokens: readonly Token[]): string | undefined {
     if (DAY_WORDS.has(w)) return tokens[i].raw;
     if (/^\d{1,2}:\d{2}(?:am|pm)?$|^\d{1,2}(?:am|pm)$|^\d{4}-\d{2}-\d{2}/.test(w)) return tokens[i].raw;
     if (isNumber(w) && (next === "am" || next === "pm")) return said(i, i + 2);
-    if ((w === "at" || w === "@") && next !== undefined && readTimeOfDay(tokens, i + 1, { bare: true })) return said(i, i + 2);
+    if ((w === "at" || w === "@") && next !== undefined && readTimeOfDay(tokens, i + 1, { bare: true }))
+      return said(i, i + 2);
     if (w === "in" && next !== undefined) {
       if (next === "the" && PARTS.has(tokens[i + 2]?.w ?? "")) return said(i, i + 3);
       const d = safeDuration(tokens, i + 1);
       if (d) return said(i, d);
     }
     if (BEFORE_DAY.has(w) && next !== undefined) {
-      if (weekdayWord(next) !== undefined || ordinalWord(next) !== undefined || PARTS.has(next)) return said(i, i + 2);
+      if (weekdayWord(next) !== undefined || ordinalWord(next) !== undefined || PARTS.has(next))
+        return said(i, i + 2);
       if (next === "the" && ordinalWord(tokens[i + 2]?.w ?? "") !== undefined) return said(i, i + 3);
-      if ((w === "every" || w === "each") && (unitWord(next) || isNumber(next) || next === "other")) return said(i, i + 2);
+      if ((w === "every" || w === "each") && (unitWord(next) || isNumber(next) || next === "other"))
+        return said(i, i + 2);
       if (monthWord(next) !== undefined && isNumber(tokens[i + 2]?.w)) return said(i, i + 3);
     }
-    if (monthWord(w) !== undefined && w.length > 2 && /^\d{1,2}(?:st|nd|rd|th)?$/.test(next ?? "")) return said(i, i + 2);
-    if (weekdayWord(w) !== undefined && /^(?:[a-z]+day)$/.test(w) && next !== undefined && (PARTS.has(next) || readTimeOfDay(tokens, i + 1, {}))) {
+    if (monthWord(w) !== undefined && w.length > 2 && /^\d{1,2}(?:st|nd|rd|th)?$/.test(next ?? ""))
+      return said(i, i + 2);
+    if (
+      weekdayWord(w) !== undefined &&
+      /^(?:[a-z]+day)$/.test(w) &&
+      next !== undefined &&
+      (PARTS.has(next) || readTimeOfDay(tokens, i + 1, {}))
+    ) {
       return said(i, i + 2);
     }
     if (ZONE_ABBREVIATIONS.has(w) && i > 0 && readTimeOfDay(tokens, i - 1, {})) return said(i - 1, i + 1);
     const d = isNumber(w) || w === "a" || w === "an" ? safeDuration(tokens, i) : undefined;
     if (d !== undefined) {
       const after = tokens[d]?.w;
-      if (after === "later" || after === "ago" || (after === "from" && tokens[d + 1]?.w === "now")) return said(i, d + 1);
+      if (after === "later" || after === "ago" || (after === "from" && tokens[d + 1]?.w === "now"))
+        return said(i, d + 1);
     }
   }
   return chronoSecondOpinion(tokens);
@@ -82,7 +104,8 @@ function chronoSecondOpinion(tokens: readonly Token[]): string | undefined {
   for (const r of chrono.parse(text, ref)) {
     const found = r.text.trim().toLowerCase();
     if (/^for\s/.test(found) || /^within\s/.test(found)) continue;
-    if (/^[a-z]+$/.test(found) && (weekdayWord(found) !== undefined || monthWord(found) !== undefined)) continue;
+    if (/^[a-z]+$/.test(found) && (weekdayWord(found) !== undefined || monthWord(found) !== undefined))
+      continue;
     if (/^(?:now|sec|second|min|minute)$/.test(found)) continue;
     return r.text;
   }

@@ -166,7 +166,12 @@ export function readDuration(
   if (opts.clock) {
     const clock = /^(\d{1,3}):([0-5]\d)(?::([0-5]\d))?$/.exec(first.w);
     if (clock) {
-      const d = { ...ZERO, hours: Number(clock[1]), minutes: Number(clock[2]), seconds: Number(clock[3] ?? 0) };
+      const d = {
+        ...ZERO,
+        hours: Number(clock[1]),
+        minutes: Number(clock[2]),
+        seconds: Number(clock[3] ?? 0),
+      };
       return { duration: d, end: i + 1, units: ["hours", "minutes"] };
     }
   }

@@ -31,7 +31,14 @@ export {
 export { addDuration, DEFAULT_HOUR } from "./instant";
 export { approximateMs, describeDuration, DURATION_EXAMPLES, UNIT_MS } from "./duration";
 export { humanizeMs, relative, formatWhen, formatCompactDuration } from "./format";
-export { canonicalZone, formatInstant, formatTimeOfDay, inZone, nextTimeOfDay, wallClockToInstant } from "./zone";
+export {
+  canonicalZone,
+  formatInstant,
+  formatTimeOfDay,
+  inZone,
+  nextTimeOfDay,
+  wallClockToInstant,
+} from "./zone";
 export { RECURRING_EXAMPLES } from "./recurring";
 
 /** Nothing further ahead than this: a typo in a year should not make a reminder for 2206. */
@@ -48,7 +55,8 @@ export function readTimeAndText(
 ): Located<When> {
   capArguments(text, MAX_TIME_TEXT);
   const found = locate(text, whenReader(ctx, { recurring: opts.recurring ?? true }), "`in 1h30m tea`");
-  if (!found) throw new UserInputError(`I could not find a time in that. Try ${opts.examples ?? WHEN_EXAMPLES}.`);
+  if (!found)
+    throw new UserInputError(`I could not find a time in that. Try ${opts.examples ?? WHEN_EXAMPLES}.`);
   checkNoTimeInText(found, opts.example ?? '`in 10 minutes "call about tomorrow"`');
   if (found.value.kind === "once") checkAhead(found.value.at, ctx, found.value.duration);
   return found;

@@ -76,7 +76,8 @@ function place(
 function readPartOfToday(tokens: readonly Token[], i: number): { read: DayRead; end: number } | undefined {
   const w = (k: number) => tokens[i + k]?.w;
   const part = (name: string | undefined) => (name ? DAY_PARTS[name] : undefined);
-  if (w(0) === "tonight") return { read: { spec: { kind: "offset", days: 0 }, end: i + 1, part: DAY_PARTS.night }, end: i + 1 };
+  if (w(0) === "tonight")
+    return { read: { spec: { kind: "offset", days: 0 }, end: i + 1, part: DAY_PARTS.night }, end: i + 1 };
   if (w(0) === "this" && part(w(1)) && w(1) !== "night") {
     return { read: { spec: { kind: "offset", days: 0 }, end: i + 2, part: part(w(1)) }, end: i + 2 };
   }
@@ -85,7 +86,8 @@ function readPartOfToday(tokens: readonly Token[], i: number): { read: DayRead; 
 
 /** An optional "at <time>" (or a time written unmistakably: 17:30, 5pm, noon) at `i`. */
 function readAt(tokens: readonly Token[], i: number, half?: "am" | "pm"): TimeOfDayRead | undefined {
-  if (tokens[i]?.w === "at" || tokens[i]?.w === "@") return readTimeOfDay(tokens, i + 1, { bare: true, half });
+  if (tokens[i]?.w === "at" || tokens[i]?.w === "@")
+    return readTimeOfDay(tokens, i + 1, { bare: true, half });
   return readTimeOfDay(tokens, i, { bare: false, half });
 }
 
@@ -104,7 +106,15 @@ export function readInstant(tokens: readonly Token[], i: number, ctx: TimeContex
     if (w(1) === "the" && w(2) && DAY_PARTS[w(2)!] && w(2) !== "night") {
       const part = DAY_PARTS[w(2)!];
       const time = readAt(tokens, i + 3, part.half);
-      const today = place(tokens, i, undefined, time ?? { hour: part.hour, minute: 0 }, time?.end ?? i + 3, ctx, notes);
+      const today = place(
+        tokens,
+        i,
+        undefined,
+        time ?? { hour: part.hour, minute: 0 },
+        time?.end ?? i + 3,
+        ctx,
+        notes,
+      );
       if (time?.note) notes.push(time.note);
       return today;
     }
@@ -114,7 +124,10 @@ export function readInstant(tokens: readonly Token[], i: number, ctx: TimeContex
       const time = readAt(tokens, d.end);
       if (time) {
         const day = inZone(addDuration(ctx.now, d.duration, ctx.zone), ctx.zone);
-        const { at } = wallClock({ year: day.year, month: day.month, day: day.day, hour: time.hour, minute: time.minute }, ctx.zone);
+        const { at } = wallClock(
+          { year: day.year, month: day.month, day: day.day, hour: time.hour, minute: time.minute },
+          ctx.zone,
+        );
         if (time.note) notes.push(time.note);
         return { at, end: time.end, notes };
       }
@@ -125,14 +138,20 @@ export function readInstant(tokens: readonly Token[], i: number, ctx: TimeContex
   // "10 minutes from now"
   const lead = readDuration(tokens, i);
   if (lead && tokens[lead.end]?.w === "from" && tokens[lead.end + 1]?.w === "now") {
-    return { at: addDuration(ctx.now, lead.duration, ctx.zone), end: lead.end + 2, notes, duration: lead.duration };
+    return {
+      at: addDuration(ctx.now, lead.duration, ctx.zone),
+      end: lead.end + 2,
+      notes,
+      duration: lead.duration,
+    };
   }
 
   // ISO date and time in one word: "2026-12-24t18:00"
   const iso = /^(\d{4})-(\d{2})-(\d{2})t(\d{2}):(\d{2})$/.exec(w(0) ?? "");
   if (iso) {
     const day: DayRead = { spec: { kind: "date", year: +iso[1], month: +iso[2], day: +iso[3] }, end: i + 1 };
-    if (+iso[4] > 23 || +iso[5] > 59) throw new UserInputError(`“${tokens[i].raw}” is not a time I can read.`);
+    if (+iso[4] > 23 || +iso[5] > 59)
+      throw new UserInputError(`“${tokens[i].raw}” is not a time I can read.`);
     return place(tokens, i, day, { hour: +iso[4], minute: +iso[5] }, i + 1, ctx, notes);
   }
 

@@ -61,7 +61,8 @@ export function locate<T>(text: string, read: Reader<T>, examples: string): Loca
   const attempt = (i: number, mustEnd: boolean) => {
     try {
       const r = read(tokens, i);
-      if (r && r.end > i && (!mustEnd || r.end === tokens.length)) return { value: r.value, start: i, end: r.end };
+      if (r && r.end > i && (!mustEnd || r.end === tokens.length))
+        return { value: r.value, start: i, end: r.end };
     } catch (err) {
       if (!(err instanceof UserInputError)) throw err;
       if (i === 0 || !mustEnd) throw err;
@@ -71,7 +72,8 @@ export function locate<T>(text: string, read: Reader<T>, examples: string): Loca
   };
   found = attempt(0, false);
   if (!found) {
-    for (let i = Math.max(1, tokens.length - LONGEST_PHRASE); i < tokens.length && !found; i++) found = attempt(i, true);
+    for (let i = Math.max(1, tokens.length - LONGEST_PHRASE); i < tokens.length && !found; i++)
+      found = attempt(i, true);
   }
   if (!found) {
     if (firstError) throw firstError;
@@ -138,10 +140,16 @@ export function whenReader(ctx: TimeContext, opts: { recurring: boolean }): Read
   return (tokens, i) => {
     if (opts.recurring) {
       const rec = readRecurrence(tokens, i, ctx);
-      if (rec) return { value: { kind: "recurring", recurrence: rec.recurrence, first: rec.first, notes: rec.notes }, end: rec.end };
+      if (rec)
+        return {
+          value: { kind: "recurring", recurrence: rec.recurrence, first: rec.first, notes: rec.notes },
+          end: rec.end,
+        };
     }
     const at = readInstant(tokens, i, ctx);
-    return at ? { value: { kind: "once", at: at.at, notes: at.notes, duration: at.duration }, end: at.end } : undefined;
+    return at
+      ? { value: { kind: "once", at: at.at, notes: at.notes, duration: at.duration }, end: at.end }
+      : undefined;
   };
 }
 

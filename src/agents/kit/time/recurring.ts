@@ -100,7 +100,10 @@ function timeAfter(
 }
 
 /** A single unit said as a word after "every": "hour", "week", "2 hours", "30m". */
-function readEvery(tokens: readonly Token[], i: number): { every: number; unit: IntervalUnit; end: number; d?: Duration } | undefined {
+function readEvery(
+  tokens: readonly Token[],
+  i: number,
+): { every: number; unit: IntervalUnit; end: number; d?: Duration } | undefined {
   const w = tokens[i]?.w;
   if (w === "other") {
     const unit = unitWord(tokens[i + 1]?.w ?? "");
@@ -113,7 +116,8 @@ function readEvery(tokens: readonly Token[], i: number): { every: number; unit: 
   if (!read) return undefined;
   const used = UNITS.filter((u) => read.duration[u] > 0);
   if (used.length === 0) throw new UserInputError("A repetition has to be at least 1, e.g. `every 2 hours`.");
-  if (used.length === 1) return { every: read.duration[used[0]], unit: used[0], end: read.end, d: read.duration };
+  if (used.length === 1)
+    return { every: read.duration[used[0]], unit: used[0], end: read.end, d: read.duration };
   // "every 1h30": exact time, counted in minutes (or seconds).
   if (used.every((u) => UNIT_MS[u] < UNIT_MS.days)) {
     const seconds = read.duration.hours * 3600 + read.duration.minutes * 60 + read.duration.seconds;
@@ -121,7 +125,10 @@ function readEvery(tokens: readonly Token[], i: number): { every: number; unit: 
       ? { every: seconds / 60, unit: "minutes", end: read.end }
       : { every: seconds, unit: "seconds", end: read.end };
   }
-  refuse("I can repeat by days or by hours, not both at once.", "`every 2 days at 18:00` or `every 36 hours`");
+  refuse(
+    "I can repeat by days or by hours, not both at once.",
+    "`every 2 days at 18:00` or `every 36 hours`",
+  );
 }
 
 /**
@@ -129,7 +136,11 @@ function readEvery(tokens: readonly Token[], i: number): { every: number; unit: 
  * and fri at 19:00", "every 2 hours", "every other day at 18:00", "every other week on friday",
  * "every month on the 1st at 9", "every year on march 3". Undefined when none starts here.
  */
-export function readRecurrence(tokens: readonly Token[], i: number, ctx: TimeContext): RecurrenceRead | undefined {
+export function readRecurrence(
+  tokens: readonly Token[],
+  i: number,
+  ctx: TimeContext,
+): RecurrenceRead | undefined {
   const head = tokens[i]?.w;
   if (!head) return undefined;
   let pos: number;
@@ -152,7 +163,10 @@ export function readRecurrence(tokens: readonly Token[], i: number, ctx: TimeCon
   // every day / morning / evening / night
   if (Object.hasOwn(PART_DEFAULTS, word)) {
     const fallback = PART_DEFAULTS[word];
-    const t = timeAfter(tokens, afterWord, notes, { hour: fallback.hour, half: word === "day" ? undefined : fallback.half });
+    const t = timeAfter(tokens, afterWord, notes, {
+      hour: fallback.hour,
+      half: word === "day" ? undefined : fallback.half,
+    });
     return finish(cronDaily([0, 1, 2, 3, 4, 5, 6], t.hour, t.minute, zone), t.end, notes, ctx);
   }
   if (["weekday", "weekdays", "workday", "workdays"].includes(word)) {
@@ -182,7 +196,8 @@ export function readRecurrence(tokens: readonly Token[], i: number, ctx: TimeCon
     if (dom !== undefined) {
       let end = pos + 1;
       const w = (k: number) => tokens[end + k]?.w;
-      if (w(0) === "of" && (w(1) === "the" || w(1) === "every" || w(1) === "each") && w(2) === "month") end += 3;
+      if (w(0) === "of" && (w(1) === "the" || w(1) === "every" || w(1) === "each") && w(2) === "month")
+        end += 3;
       const t = timeAfter(tokens, end, notes);
       return finish(monthly(dom, t.hour, t.minute, zone, notes), t.end, notes, ctx);
     }
@@ -201,19 +216,31 @@ export function readRecurrence(tokens: readonly Token[], i: number, ctx: TimeCon
     if (n === 1) return finish(cronDaily([0, 1, 2, 3, 4, 5, 6], t.hour, t.minute, zone), t.end, notes, ctx);
     const anchor = nextTimeOfDay(ctx.now, zone, t.hour, t.minute);
     const atTime = formatTimeOfDay(t.hour, t.minute);
-    return finish({ type: "interval", every: n, unit, anchor: anchor.toISOString(), zone, atTime }, t.end, notes, ctx);
+    return finish(
+      { type: "interval", every: n, unit, anchor: anchor.toISOString(), zone, atTime },
+      t.end,
+      notes,
+      ctx,
+    );
   }
   if (unit === "weeks") {
     const on = tokens[end]?.w === "on" ? end + 1 : end;
     const days = readWeekdays(tokens, on);
     if (!days) {
-      refuse(`On which day of the week?`, `\`every ${n === 2 ? "other" : n === 1 ? "" : n + ""} week on friday at 9\``.replace("every  ", "every "));
+      refuse(
+        `On which day of the week?`,
+        `\`every ${n === 2 ? "other" : n === 1 ? "" : n + ""} week on friday at 9\``.replace(
+          "every  ",
+          "every ",
+        ),
+      );
     }
     if (n === 1) {
       const t = timeAfter(tokens, days.end, notes);
       return finish(cronDaily(days.days, t.hour, t.minute, zone), t.end, notes, ctx);
     }
-    if (days.days.length > 1) refuse("Every few weeks works on one day of the week.", "`every other week on friday`");
+    if (days.days.length > 1)
+      refuse("Every few weeks works on one day of the week.", "`every other week on friday`");
     return weeksOn(tokens, days.end, n, days.days[0], notes, ctx);
   }
   if (unit === "months") {
@@ -221,14 +248,26 @@ export function readRecurrence(tokens: readonly Token[], i: number, ctx: TimeCon
     let p = end;
     if (w(0) === "on") p++;
     if (tokens[p]?.w === "the") p++;
-    const dom = ordinalWord(tokens[p]?.w ?? "") ?? (/^\d{1,2}$/.test(tokens[p]?.w ?? "") && w(0) === "on" ? Number(tokens[p].w) : undefined);
-    if (dom === undefined || dom < 1 || dom > 31) refuse("On which day of the month?", "`every month on the 1st at 9`");
+    const dom =
+      ordinalWord(tokens[p]?.w ?? "") ??
+      (/^\d{1,2}$/.test(tokens[p]?.w ?? "") && w(0) === "on" ? Number(tokens[p].w) : undefined);
+    if (dom === undefined || dom < 1 || dom > 31)
+      refuse("On which day of the month?", "`every month on the 1st at 9`");
     const t = timeAfter(tokens, p + 1, notes);
     if (n === 1) return finish(monthly(dom, t.hour, t.minute, zone, notes), t.end, notes, ctx);
-    if (dom > 28) refuse("Every few months works on days 1 to 28 (not every month has the others).", "`every 3 months on the 1st`");
+    if (dom > 28)
+      refuse(
+        "Every few months works on days 1 to 28 (not every month has the others).",
+        "`every 3 months on the 1st`",
+      );
     const first = nextDayOfMonth(ctx, dom, t.hour, t.minute);
     const atTime = formatTimeOfDay(t.hour, t.minute);
-    return finish({ type: "interval", every: n, unit, anchor: first.toISOString(), zone, atTime }, t.end, notes, ctx);
+    return finish(
+      { type: "interval", every: n, unit, anchor: first.toISOString(), zone, atTime },
+      t.end,
+      notes,
+      ctx,
+    );
   }
   // years
   const on = tokens[end]?.w === "on" ? end + 1 : end;
@@ -253,7 +292,9 @@ function monthly(dom: number, hour: number, minute: number, zone: string, notes:
 
 function yearly(month: number, day: number, hour: number, minute: number, zone: string): Recurrence {
   if (month === 2 && day === 29) {
-    throw new UserInputError("29 February comes only every four years; say `every year on feb 28` or `on march 1`.");
+    throw new UserInputError(
+      "29 February comes only every four years; say `every year on feb 28` or `on march 1`.",
+    );
   }
   return {
     type: "cron",
@@ -287,7 +328,10 @@ function weeksOn(
   for (let k = 0; k < 8 && !anchor; k++) {
     const d = day.plus({ days: k });
     if (d.weekday % 7 !== weekday) continue;
-    const at = wallClockToInstant({ year: d.year, month: d.month, day: d.day, hour: t.hour, minute: t.minute }, ctx.zone);
+    const at = wallClockToInstant(
+      { year: d.year, month: d.month, day: d.day, hour: t.hour, minute: t.minute },
+      ctx.zone,
+    );
     if (at.getTime() > ctx.now.getTime()) anchor = at;
   }
   const recurrence: Recurrence = {
@@ -305,5 +349,10 @@ function weeksOn(
 function finish(recurrence: Recurrence, end: number, notes: string[], ctx: TimeContext): RecurrenceRead {
   const first = nextOccurrence(recurrence, ctx.now);
   if (!first) throw new UserInputError("That schedule never fires.");
-  return { recurrence, first: recurrence.type === "interval" ? new Date(recurrence.anchor) : first, end, notes };
+  return {
+    recurrence,
+    first: recurrence.type === "interval" ? new Date(recurrence.anchor) : first,
+    end,
+    notes,
+  };
 }

@@ -51,7 +51,11 @@ export function readTimeOfDay(
   if (w === "midnight") return { hour: 0, minute: 0, end: i + 1, midnight: true };
   const m = /^(\d{1,2})(?:[:.](\d{2}))?(am|pm)?$/.exec(w);
   if (!m) {
-    if (/^\d{1,2}:\d{2}:\d{2}$/.test(w) || /^\d{1,3}:\d{1,3}$/.test(w) || /^\d{1,2}(?::\d{2})?[ap]$/.test(w)) {
+    if (
+      /^\d{1,2}:\d{2}:\d{2}$/.test(w) ||
+      /^\d{1,3}:\d{1,3}$/.test(w) ||
+      /^\d{1,2}(?::\d{2})?[ap]$/.test(w)
+    ) {
       invalid(t.raw);
     }
     return undefined;

@@ -55,9 +55,10 @@ export function numberWord(w: string): number | undefined {
     return Number(w);
   }
   if (Object.hasOwn(NUMBER_WORDS, w)) return NUMBER_WORDS[w];
-  const compound = /^(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(one|two|three|four|five|six|seven|eight|nine)$/.exec(
-    w,
-  );
+  const compound =
+    /^(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(one|two|three|four|five|six|seven|eight|nine)$/.exec(
+      w,
+    );
   if (compound) return NUMBER_WORDS[compound[1]] + NUMBER_WORDS[compound[2]];
   return undefined;
 }

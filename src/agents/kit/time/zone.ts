@@ -52,7 +52,10 @@ export function wallClock(wall: WallClock, zone: string): { at: Date; shifted: b
 export function nextTimeOfDay(after: Date, zone: string, hour: number, minute: number): Date {
   let day = inZone(after, zone).startOf("day");
   for (let i = 0; i < 3; i++) {
-    const candidate = wallClockToInstant({ year: day.year, month: day.month, day: day.day, hour, minute }, zone);
+    const candidate = wallClockToInstant(
+      { year: day.year, month: day.month, day: day.day, hour, minute },
+      zone,
+    );
     if (candidate.getTime() > after.getTime()) return candidate;
     day = day.plus({ days: 1 });
   }
