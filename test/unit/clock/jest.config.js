@@ -1,0 +1,8 @@
+// The unit project with a shifted wall clock (see shiftedClock.js).
+const base = require("../../../jest.config.js");
+const unit = base.projects.find((p) => p.displayName === "unit");
+module.exports = {
+  rootDir: "../../..",
+  testTimeout: base.testTimeout,
+  projects: [{ ...unit, rootDir: "../../..", setupFiles: [...unit.setupFiles, "<rootDir>/test/unit/clock/shiftedClock.js"] }],
+};
