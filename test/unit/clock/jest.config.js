@@ -4,5 +4,11 @@ const unit = base.projects.find((p) => p.displayName === "unit");
 module.exports = {
   rootDir: "../../..",
   testTimeout: base.testTimeout,
-  projects: [{ ...unit, rootDir: "../../..", setupFiles: [...unit.setupFiles, "<rootDir>/test/unit/clock/shiftedClock.js"] }],
+  projects: [
+    {
+      ...unit,
+      rootDir: "../../..",
+      setupFiles: [...unit.setupFiles, "<rootDir>/test/unit/clock/shiftedClock.js"],
+    },
+  ],
 };

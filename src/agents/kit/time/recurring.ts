@@ -5,7 +5,7 @@ import { readTimeOfDay, type DayHalf, type TimeOfDayRead } from "./timeOfDay";
 import type { TimeContext } from "./instant";
 import { describeDays, nextOccurrence, ordinal, type IntervalUnit, type Recurrence } from "./recurrence";
 import type { Token } from "./tokens";
-import { UNITS, monthWord, ordinalWord, unitWord, weekdayWord } from "./words";
+import { UNITS, ordinalWord, unitWord, weekdayWord } from "./words";
 import { formatTimeOfDay, inZone, nextTimeOfDay, wallClockToInstant } from "./zone";
 import { monthName } from "./days";
 
