@@ -1,5 +1,5 @@
 import { UserInputError } from "../../../errors";
-import { readDay } from "./days";
+import { monthName, readDay } from "./days";
 import { UNIT_MS, readDuration, type Duration } from "./duration";
 import { readTimeOfDay, type DayHalf, type TimeOfDayRead } from "./timeOfDay";
 import type { TimeContext } from "./instant";
@@ -7,7 +7,6 @@ import { describeDays, nextOccurrence, ordinal, type IntervalUnit, type Recurren
 import type { Token } from "./tokens";
 import { UNITS, ordinalWord, unitWord, weekdayWord } from "./words";
 import { formatTimeOfDay, inZone, nextTimeOfDay, wallClockToInstant } from "./zone";
-import { monthName } from "./days";
 
 export interface RecurrenceRead {
   recurrence: Recurrence;
@@ -215,25 +214,14 @@ export function readRecurrence(
     const t = timeAfter(tokens, end, notes);
     if (n === 1) return finish(cronDaily([0, 1, 2, 3, 4, 5, 6], t.hour, t.minute, zone), t.end, notes, ctx);
     const anchor = nextTimeOfDay(ctx.now, zone, t.hour, t.minute);
-    const atTime = formatTimeOfDay(t.hour, t.minute);
-    return finish(
-      { type: "interval", every: n, unit, anchor: anchor.toISOString(), zone, atTime },
-      t.end,
-      notes,
-      ctx,
-    );
+    return finish(calendarInterval(n, unit, anchor, t, zone), t.end, notes, ctx);
   }
   if (unit === "weeks") {
     const on = tokens[end]?.w === "on" ? end + 1 : end;
     const days = readWeekdays(tokens, on);
     if (!days) {
-      refuse(
-        `On which day of the week?`,
-        `\`every ${n === 2 ? "other" : n === 1 ? "" : n + ""} week on friday at 9\``.replace(
-          "every  ",
-          "every ",
-        ),
-      );
+      const every = n === 1 ? "every week" : n === 2 ? "every other week" : `every ${n} weeks`;
+      refuse("On which day of the week?", `\`${every} on friday at 9\``);
     }
     if (n === 1) {
       const t = timeAfter(tokens, days.end, notes);
@@ -261,13 +249,7 @@ export function readRecurrence(
         "`every 3 months on the 1st`",
       );
     const first = nextDayOfMonth(ctx, dom, t.hour, t.minute);
-    const atTime = formatTimeOfDay(t.hour, t.minute);
-    return finish(
-      { type: "interval", every: n, unit, anchor: first.toISOString(), zone, atTime },
-      t.end,
-      notes,
-      ctx,
-    );
+    return finish(calendarInterval(n, unit, first, t, zone), t.end, notes, ctx);
   }
   // years
   const on = tokens[end]?.w === "on" ? end + 1 : end;
@@ -278,6 +260,18 @@ export function readRecurrence(
   if (n !== 1) refuse("I repeat dates every year, not every few years.", "`every year on march 3`");
   const t = timeAfter(tokens, date.end, notes);
   return finish(yearly(date.spec.month, date.spec.day, t.hour, t.minute, zone), t.end, notes, ctx);
+}
+
+/** Every n days, weeks or months at a time of day, from `anchor` on (calendar steps in `zone`). */
+function calendarInterval(
+  every: number,
+  unit: IntervalUnit,
+  anchor: Date,
+  time: { hour: number; minute: number },
+  zone: string,
+): Recurrence {
+  const atTime = formatTimeOfDay(time.hour, time.minute);
+  return { type: "interval", every, unit, anchor: anchor.toISOString(), zone, atTime };
 }
 
 function monthly(dom: number, hour: number, minute: number, zone: string, notes: string[]): Recurrence {
