@@ -7,8 +7,6 @@ import type { ScheduleStore, ScheduledItem } from "../store/scheduleStore";
 import type { ResolvedAgent } from "../agents/agentConfig";
 import type {
   Agent,
-  AgentContextBase,
-  AgentSchedule,
   AgentServices,
   CommandContext,
   DueContext,
@@ -16,12 +14,12 @@ import type {
   MatrixEvent,
   OutgoingMessage,
   RoomFacts,
-  UserSettings,
 } from "../agents/types";
-import { messageContent, type MessagePlace } from "../queue/renderMessage";
+import type { MessagePlace } from "../queue/renderMessage";
 import { RateLimiter } from "./rateLimiter";
 import { knownMessage, readEdit, replyTarget, threadOf } from "./conversation";
-import { answerTimezoneCommand, isTimezoneCommand, userSettings } from "./timezones";
+import { answerTimezoneCommand, isTimezoneCommand } from "./timezones";
+import { AgentContexts } from "./agentContexts";
 
 const log = moduleLogger("appservice/agents");
 
@@ -53,6 +51,7 @@ export class AgentHost {
   private readonly limiter: RateLimiter;
   private readonly warnedAboutRate = new Set<string>();
   private readonly clock: () => Date;
+  private readonly contexts: AgentContexts;
 
   constructor(
     readonly agents: readonly ResolvedAgent[],
@@ -63,6 +62,15 @@ export class AgentHost {
   ) {
     this.limiter = new RateLimiter(opts.commandsPerMinute);
     this.clock = opts.clock ?? (() => new Date());
+    this.contexts = new AgentContexts(
+      agents,
+      this.instances,
+      outbox,
+      schedules,
+      facts,
+      opts.defaultTimezone,
+      this.clock,
+    );
   }
 
   byUserId(userId: string): ResolvedAgent | undefined {
@@ -106,20 +114,14 @@ export class AgentHost {
   }
 
   /** Writes a reply to `event` into the outbox as part of `db` (in its thread, if it has one). */
-  async reply(
+  reply(
     db: Knex.Transaction,
     agent: ResolvedAgent,
     event: MatrixEvent,
     message: string | OutgoingMessage,
-    place: MessagePlace = { eventId: event.event_id, threadId: threadOf(event) },
+    place?: MessagePlace,
   ) {
-    return this.outbox.enqueue(db, {
-      roomId: event.room_id,
-      sender: agent.userId,
-      type: "m.room.message",
-      content: messageContent(message, place),
-      sourceEventId: event.event_id,
-    });
+    return this.contexts.reply(db, agent, event, message, place);
   }
 
   async runCommand(
@@ -189,7 +191,7 @@ export class AgentHost {
     const now = this.clock();
     if (agent.definition.manifest.timezoneCommand && isTimezoneCommand(args)) {
       return this.contained(trx, agent, event, place, true, async (db) => {
-        const users = this.usersFor(db);
+        const users = this.contexts.users(db);
         const prefix = isDirect ? "" : `!${agent.definition.manifest.command} `;
         await this.reply(
           db,
@@ -203,7 +205,7 @@ export class AgentHost {
     return this.contained(trx, agent, event, place, true, (db) => {
       let first = true;
       const ctx: CommandContext = {
-        ...this.eventContext(db, agent, event, now),
+        ...this.contexts.event(db, agent, event, now),
         // Only the first answer to a corrected command replaces the old one; any more are new.
         reply: async (message) => {
           const at = first ? place : { eventId: event.event_id, threadId };
@@ -237,7 +239,7 @@ export class AgentHost {
     if (!instance || !fn) return;
     // No apology for hooks: the user did not address the agent, so failures are only logged.
     await this.contained(trx, agent, event, undefined, false, (db) =>
-      fn.call(instance, { ...this.eventContext(db, agent, event, this.clock()), ...extra }),
+      fn.call(instance, { ...this.contexts.event(db, agent, event, this.clock()), ...extra }),
     );
   }
 
@@ -253,7 +255,7 @@ export class AgentHost {
     const now = this.clock();
     let repeat: { repeatAt: Date; payload?: Record<string, unknown> } | undefined;
     const ctx: DueContext = {
-      ...this.baseContext(trx, agent, now, log.child({ agent: agent.id, itemId: item.id })),
+      ...this.contexts.base(trx, agent, now, log.child({ agent: agent.id, itemId: item.id })),
       itemId: item.id,
       payload: item.payload,
       dueAt: item.dueAt,
@@ -266,93 +268,6 @@ export class AgentHost {
     };
     await instance.onDue(ctx);
     return repeat ?? "done";
-  }
-
-  private send(
-    db: Knex.Transaction,
-    agent: ResolvedAgent,
-    roomId: string,
-    message: string | OutgoingMessage,
-    source?: string,
-  ) {
-    return this.outbox.enqueue(db, {
-      roomId,
-      sender: agent.userId,
-      type: "m.room.message",
-      content: messageContent(message),
-      sourceEventId: source,
-    });
-  }
-
-  private scheduleFor(db: Knex.Transaction, agent: ResolvedAgent): AgentSchedule {
-    return {
-      at: (dueAt, payload) => this.schedules.add(db, agent.id, dueAt, payload),
-      cancel: (itemId) => this.schedules.cancel(db, agent.id, itemId),
-      reschedule: (itemId, dueAt) => this.schedules.reschedule(db, agent.id, itemId, dueAt),
-    };
-  }
-
-  /** Every agent hears about a changed timezone, in the same transaction as the change. */
-  private usersFor(db: Knex.Transaction): UserSettings {
-    return userSettings(db, this.opts.defaultTimezone, async (trx, userId, previous, zone) => {
-      const notes: string[] = [];
-      for (const agent of this.agents) {
-        const instance = this.instances.get(agent.id);
-        if (!instance?.onTimezoneChanged) continue;
-        const base = this.baseContext(trx, agent, this.clock(), log.child({ agent: agent.id, userId }));
-        const note = await instance.onTimezoneChanged({ ...base, userId, previous, zone });
-        if (note) notes.push(note);
-      }
-      return notes;
-    });
-  }
-
-  private baseContext(db: Knex.Transaction, agent: ResolvedAgent, now: Date, logger = log): AgentContextBase {
-    return {
-      agentUserId: agent.userId,
-      config: agent.config,
-      db,
-      log: logger,
-      now,
-      rooms: this.facts,
-      schedule: this.scheduleFor(db, agent),
-      users: this.usersFor(db),
-      send: async (roomId, message) => (await this.send(db, agent, roomId, message)).id,
-    };
-  }
-
-  private eventContext(
-    db: Knex.Transaction,
-    agent: ResolvedAgent,
-    event: MatrixEvent,
-    now: Date,
-  ): EventContext {
-    return {
-      ...this.baseContext(
-        db,
-        agent,
-        now,
-        log.child({ agent: agent.id, roomId: event.room_id, eventId: event.event_id }),
-      ),
-      event,
-      roomId: event.room_id,
-      sender: event.sender,
-      reply: async (message) => (await this.reply(db, agent, event, message)).id,
-      send: async (roomId, message) => (await this.send(db, agent, roomId, message, event.event_id)).id,
-      react: async (roomId, eventId, key) =>
-        (
-          await this.outbox.enqueue(db, {
-            roomId,
-            sender: agent.userId,
-            type: "m.reaction",
-            content: { "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key } },
-            sourceEventId: event.event_id,
-          })
-        ).id,
-      // Through the event's transaction: on the embedded database it holds the only connection.
-      sentEventId: async (outboxId) =>
-        (await new Outbox(db as unknown as Knex).get(outboxId))?.sentEventId ?? null,
-    };
   }
 
   /** Runs `fn` in a savepoint; on failure rolls it back and (optionally) apologises with a reference. */

@@ -18,4 +18,16 @@ describe("the shifted wall clock used by run-at-times.sh", () => {
     }
     expect(Math.abs(Date.now() - before)).toBeLessThan(5_000); // the real clock again
   });
+
+  it("is in force exactly when MAB_FAKE_NOW is set (run-at-times.sh)", () => {
+    const fake = process.env.MAB_FAKE_NOW;
+    if (fake) {
+      // The suite started at the fake instant and has run for minutes at most since.
+      expect(Date.now() - Date.parse(fake)).toBeGreaterThanOrEqual(0);
+      expect(Date.now() - Date.parse(fake)).toBeLessThan(30 * 60_000);
+      expect(Date.name).toBe("ShiftedDate");
+    } else {
+      expect(Date.name).toBe("Date");
+    }
+  });
 });

@@ -1,12 +1,13 @@
 import { UserInputError } from "../../../errors";
-import { monthName, readDay } from "./days";
+import { readDay } from "./days";
 import { UNIT_MS, readDuration, type Duration } from "./duration";
 import { readTimeOfDay, type DayHalf, type TimeOfDayRead } from "./timeOfDay";
 import type { TimeContext } from "./instant";
-import { describeDays, nextOccurrence, ordinal, type IntervalUnit, type Recurrence } from "./recurrence";
+import { nextOccurrence, type IntervalUnit, type Recurrence } from "./recurrence";
 import type { Token } from "./tokens";
 import { UNITS, ordinalWord, unitWord, weekdayWord } from "./words";
-import { formatTimeOfDay, inZone, nextTimeOfDay, wallClockToInstant } from "./zone";
+import { formatTimeOfDay, nextTimeOfDay } from "./zone";
+import { calendarInterval, cronDaily, monthly, nextDayOfMonth, nextWeekday, yearly } from "./schedules";
 
 export interface RecurrenceRead {
   recurrence: Recurrence;
@@ -68,18 +69,6 @@ function readWeekdays(tokens: readonly Token[], i: number): { days: number[]; en
     if (tokens[pos]?.w === "and") pos++;
   }
   return days.size ? { days: [...days].sort((a, b) => ((a + 6) % 7) - ((b + 6) % 7)), end } : undefined;
-}
-
-function cronDaily(days: number[], hour: number, minute: number, zone: string): Recurrence {
-  const sorted = [...days].sort();
-  const key = sorted.join(",");
-  const dow = days.length === 7 ? "*" : key === "1,2,3,4,5" ? "1-5" : key;
-  return {
-    type: "cron",
-    expr: `${minute} ${hour} * * ${dow}`,
-    zone,
-    words: `every ${describeDays(days)} at ${formatTimeOfDay(hour, minute)}`,
-  };
 }
 
 /** What follows the schedule: an optional time, defaulting to 09:00 (said in the notes). */
@@ -262,51 +251,6 @@ export function readRecurrence(
   return finish(yearly(date.spec.month, date.spec.day, t.hour, t.minute, zone), t.end, notes, ctx);
 }
 
-/** Every n days, weeks or months at a time of day, from `anchor` on (calendar steps in `zone`). */
-function calendarInterval(
-  every: number,
-  unit: IntervalUnit,
-  anchor: Date,
-  time: { hour: number; minute: number },
-  zone: string,
-): Recurrence {
-  const atTime = formatTimeOfDay(time.hour, time.minute);
-  return { type: "interval", every, unit, anchor: anchor.toISOString(), zone, atTime };
-}
-
-function monthly(dom: number, hour: number, minute: number, zone: string, notes: string[]): Recurrence {
-  if (dom > 28) notes.push(`months without a ${ordinal(dom)} are skipped`);
-  return {
-    type: "cron",
-    expr: `${minute} ${hour} ${dom} * *`,
-    zone,
-    words: `on the ${ordinal(dom)} of every month at ${formatTimeOfDay(hour, minute)}`,
-  };
-}
-
-function yearly(month: number, day: number, hour: number, minute: number, zone: string): Recurrence {
-  if (month === 2 && day === 29) {
-    throw new UserInputError(
-      "29 February comes only every four years; say `every year on feb 28` or `on march 1`.",
-    );
-  }
-  return {
-    type: "cron",
-    expr: `${minute} ${hour} ${day} ${month} *`,
-    zone,
-    words: `every year on ${day} ${monthName(month)} at ${formatTimeOfDay(hour, minute)}`,
-  };
-}
-
-function nextDayOfMonth(ctx: TimeContext, dom: number, hour: number, minute: number): Date {
-  let month = inZone(ctx.now, ctx.zone).startOf("month");
-  for (;;) {
-    const at = wallClockToInstant({ year: month.year, month: month.month, day: dom, hour, minute }, ctx.zone);
-    if (at.getTime() > ctx.now.getTime()) return at;
-    month = month.plus({ months: 1 });
-  }
-}
-
 /** Every n weeks on one weekday: a calendar interval anchored on the next such day. */
 function weeksOn(
   tokens: readonly Token[],
@@ -317,22 +261,12 @@ function weeksOn(
   ctx: TimeContext,
 ): RecurrenceRead {
   const t = timeAfter(tokens, pos, notes);
-  const day = inZone(ctx.now, ctx.zone).startOf("day");
-  let anchor: Date | undefined;
-  for (let k = 0; k < 8 && !anchor; k++) {
-    const d = day.plus({ days: k });
-    if (d.weekday % 7 !== weekday) continue;
-    const at = wallClockToInstant(
-      { year: d.year, month: d.month, day: d.day, hour: t.hour, minute: t.minute },
-      ctx.zone,
-    );
-    if (at.getTime() > ctx.now.getTime()) anchor = at;
-  }
+  const anchor = nextWeekday(ctx, weekday, t.hour, t.minute);
   const recurrence: Recurrence = {
     type: "interval",
     every: n,
     unit: "weeks",
-    anchor: anchor!.toISOString(),
+    anchor: anchor.toISOString(),
     zone: ctx.zone,
     atTime: formatTimeOfDay(t.hour, t.minute),
     weekday,
