@@ -171,7 +171,9 @@ export class AgentHost {
       );
       return "user_error";
     }
-    const threadId = threadOf(edit.kind === "edit" ? edit.original : event);
+    // An edit carries no relations of its own: the thread and the reply are the original's.
+    const command = edit.kind === "edit" ? edit.original : event;
+    const threadId = threadOf(command);
     let place: MessagePlace = { eventId: event.event_id, threadId };
     if (edit.kind === "edit") {
       place = edit.replyEventId
@@ -214,9 +216,9 @@ export class AgentHost {
         },
         isDirect,
         args,
-        inReplyTo: replyTarget(event),
+        inReplyTo: replyTarget(command),
         repliedMessage: async () => {
-          const target = replyTarget(event);
+          const target = replyTarget(command);
           return target ? knownMessage(db, event.room_id, target) : null;
         },
         threadId,

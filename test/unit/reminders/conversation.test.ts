@@ -53,6 +53,17 @@ describe("conversation habits: replies, edits, threads, alarms that insist", () 
     expect(body(delivery)).toContain(`[The message](${link}) from ${BOB}`);
   });
 
+  it("an edited reply-to-remind still quotes the message the original replied to", async () => {
+    const original = await message(BOB, ROOM, "ship the release notes");
+    await w.say(ALICE, ROOM, "in 2 hours", { replyTo: original });
+    const command = w.lastEventId();
+    await w.sendAll();
+    const [edited] = await w.say(ALICE, ROOM, "in 3 hours", { edits: command });
+    expect(String((edited.content["m.new_content"] as { body: string }).body)).toContain(
+      "> ship the release notes",
+    );
+  });
+
   it("reply to remind with its own text keeps the text and links the message", async () => {
     const original = await message(BOB, ROOM, "can you review my PR?");
     const [conf] = await w.say(ALICE, ROOM, "in 1 hour review it", { replyTo: original });
@@ -163,5 +174,23 @@ describe("conversation habits: replies, edits, threads, alarms that insist", () 
     let fired = 0;
     for (let m = 11; m < 11 + 5 * 20; m += 5) fired += (await w.fire(at(m), advance)).length;
     expect(fired).toBe(13);
+  });
+});
+
+describe("the host's command observer (for metrics)", () => {
+  it("is called once per command with its outcome", async () => {
+    const seen: string[] = [];
+    const w = await createWorld(
+      {},
+      { commandFinished: (agent, outcome, ms) => seen.push(`${agent}:${outcome}:${ms >= 0}`) },
+    );
+    try {
+      await w.say(ALICE, DM, "in 10 minutes x", { isDirect: true });
+      await w.say(ALICE, DM, "whenever x", { isDirect: true });
+      await w.say(ALICE, DM, "help", { isDirect: true });
+      expect(seen).toEqual(["reminders:ok:true", "reminders:user_error:true", "reminders:ok:true"]);
+    } finally {
+      await w.close();
+    }
   });
 });

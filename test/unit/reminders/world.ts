@@ -4,7 +4,7 @@ import { migrate } from "../../../src/store/migrations";
 import { Outbox, type OutboxRow } from "../../../src/store/outbox";
 import { ScheduleStore } from "../../../src/store/scheduleStore";
 import { SchedulerDispatcher } from "../../../src/scheduler/dispatcher";
-import { AgentHost } from "../../../src/appservice/agentHost";
+import { AgentHost, type AgentHostOptions } from "../../../src/appservice/agentHost";
 import { parseConfig } from "../../../src/config/bridgeConfig";
 import { resolveAgents, type ResolvedAgent } from "../../../src/agents/agentConfig";
 import type { MatrixEvent, RoomFacts } from "../../../src/agents/types";
@@ -71,7 +71,7 @@ export interface World {
 /** Reminders (and with `withTimer`, the Timer agent too: `say(…, { agent: "timer" })`). */
 export async function createWorld(
   agentConfig: Record<string, unknown> = {},
-  opts: { withTimer?: boolean } = {},
+  opts: { withTimer?: boolean; commandFinished?: AgentHostOptions["commandFinished"] } = {},
 ): Promise<World> {
   const db = await openDatabase({ data_dir: IN_MEMORY });
   const definitions: AgentDefinition[] = opts.withTimer ? [remindersAgent, timerAgent] : [remindersAgent];
@@ -94,6 +94,7 @@ export async function createWorld(
     defaultTimezone: "UTC",
     openDm: async () => "!dm:example.org",
     clock: () => world.now,
+    commandFinished: opts.commandFinished,
   });
   await host.startAll(db.knex);
   const scheduler = new SchedulerDispatcher(
