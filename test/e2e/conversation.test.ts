@@ -137,4 +137,13 @@ describe("conversation habits on a real Synapse", () => {
       /^⏱️ Timer \*\*tea\*\* set for 5m/,
     );
   });
+
+  it("agents show their bundled avatar, uploaded once: a restart re-uses the same mxc", async () => {
+    const avatar = async () => (await alice.client.getProfileInfo(REMINDERS)).avatar_url;
+    const first = await avatar();
+    expect(first).toMatch(/^mxc:\/\/localhost\/\w+/);
+    await fixture.stopBridge();
+    await fixture.startBridge();
+    expect(await avatar()).toBe(first);
+  });
 });
