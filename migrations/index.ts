@@ -4,6 +4,7 @@ import * as m002 from "./002_scheduler";
 import * as m003 from "./003_user_prefs";
 import * as m004 from "./004_devices";
 import * as m005 from "./005_inbox_room_order";
+import * as m006 from "./006_room_activity";
 
 /** A core schema migration. Names are recorded as `core/<name>` in the migration table; never rename one. */
 export interface CoreMigration {
@@ -22,4 +23,5 @@ export const coreMigrations: readonly CoreMigration[] = [
   { name: "003_user_prefs", up: m003.up, down: m003.down },
   { name: "004_devices", up: m004.up, down: m004.down },
   { name: "005_inbox_room_order", up: m005.up, down: m005.down },
+  { name: "006_room_activity", up: m006.up, down: m006.down },
 ];

@@ -32,9 +32,15 @@ export function createMetrics() {
       help: "Received events that were already claimed (replays, duplicates)",
       registers: [registry],
     }),
+    eventsRejected: new Counter({
+      name: "mab_events_rejected_total",
+      help: "Pushed events refused at the door (malformed ids, too deep or too large), by reason",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
     eventsHandled: new Counter({
       name: "mab_events_handled_total",
-      help: "Events handled, by outcome (ok, failed, skipped = handled elsewhere already)",
+      help: "Events handled, by outcome (ok, failed, skipped = handled elsewhere already, ignored = no agent acts on it, recorded at claim)",
       labelNames: ["outcome"],
       registers: [registry],
     }),

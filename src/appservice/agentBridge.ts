@@ -30,6 +30,11 @@ import { InviteAllowList } from "./inviteAllowList";
 import { AgentHost } from "./agentHost";
 import { EventDispatcher } from "./eventDispatcher";
 import { EventPipeline } from "./eventPipeline";
+import { EventTriage } from "./eventTriage";
+import { BridgeIntents } from "./bridgeIntents";
+import { RoomUpgrades } from "./roomUpgrade";
+import { GapRecovery, DEFAULT_GAP_OPTIONS } from "./gapRecovery";
+import { RoomActivity } from "../store/roomActivity";
 import { reportEncryptionSupport } from "./encryptionSupport";
 import { pingHomeserver } from "./ping";
 import { routeBridgeLibraryLogs } from "../logging/bridgeLibraryLogs";
@@ -61,6 +66,9 @@ export class AgentBridge {
   private worker?: OutboxWorker;
   private pipeline?: EventPipeline;
   private pruner?: Pruner;
+  private gaps?: GapRecovery;
+  private activity?: RoomActivity;
+  private triage?: EventTriage;
   private devices?: AgentDevices;
   private readonly delivery: DeliveryConfig;
   private host?: AgentHost;
@@ -153,7 +161,19 @@ export class AgentBridge {
       spaceName: this.config.bridge.space_name,
       aliasPrefix: this.config.appservice.user_prefix,
     });
-    this.dms = new DirectMessages(intents, knex, this.spaces);
+    const triage = new EventTriage(
+      this.agents.map((a) => ({
+        userId: a.userId,
+        displayName: a.displayName,
+        command: a.definition.manifest.command,
+        shortcutPrefix: a.definition.manifest.shortcutPrefix,
+      })),
+      botUserId(this.config),
+    );
+    this.triage = triage;
+    this.dms = new DirectMessages(intents, knex, (roomId) => triage.noteRoom(roomId, true));
+    for (const roomId of await this.dms.allRoomIds()) triage.noteRoom(roomId, true);
+    const bridgeIntents = new BridgeIntents(knex, intents, this.spaces, this.config.homeserver.domain);
     const dispatcher = new EventDispatcher({
       host,
       intents,
@@ -161,6 +181,8 @@ export class AgentBridge {
       facts,
       dms: this.dms,
       allowList: new InviteAllowList(this.config.bridge.invite_allow, this.config.homeserver.domain),
+      upgrades: new RoomUpgrades(this.client, intents, membership, facts),
+      noteRoom: (roomId, direct) => triage.noteRoom(roomId, direct),
     });
     const devices = new AgentDevices(knex, this.client, this.delivery.device_id);
     this.devices = devices;
@@ -176,6 +198,7 @@ export class AgentBridge {
         deviceFor: (userId) => devices.deviceFor(userId),
         forgetDevice: (userId) => devices.forget(userId),
         exclusiveRooms: shared,
+        runIntent: bridgeIntents.run,
       },
       {
         sent: (_row, _eventId, ms) => {
@@ -197,12 +220,13 @@ export class AgentBridge {
     this.pipeline = new EventPipeline(
       knex,
       inbox,
-      dispatcher.handle,
+      dispatcher,
       afterCommit,
       {
-        received: (count, claimed) => {
+        received: (count, claimed, ignored) => {
           this.metrics.eventsReceived.inc(count);
-          this.metrics.eventsDeduplicated.inc(count - claimed);
+          this.metrics.eventsDeduplicated.inc(count - claimed - ignored);
+          if (ignored) this.metrics.eventsHandled.inc({ outcome: "ignored" }, ignored);
         },
         handled: (_event, outcome, ms) => {
           this.metrics.eventsHandled.inc({ outcome });
@@ -211,6 +235,21 @@ export class AgentBridge {
         retried: () => this.metrics.eventRetries.inc(),
       },
       { maxQueued: this.delivery.max_queued_events, orderAcrossProcesses: shared },
+      (event) => triage.isInert(event),
+    );
+    const pipeline = this.pipeline;
+    this.activity = new RoomActivity(knex);
+    this.gaps = new GapRecovery(
+      this.client,
+      membership,
+      [...agentIds, botUserId(this.config)],
+      this.activity,
+      (events) => pipeline.receive(events, { recovered: true }),
+      {
+        ...DEFAULT_GAP_OPTIONS,
+        activeWithinMs: this.delivery.gap_check_active_minutes * 60_000,
+        intervalMs: this.delivery.gap_check_interval_seconds * 1000,
+      },
     );
     this.pruner = new Pruner(
       inbox,
@@ -264,6 +303,9 @@ export class AgentBridge {
     // Events received since the HTTP server started were only claimed; handle them (and any left
     // over from a previous run) now that the agents are running.
     await this.pipeline.recover();
+    // Events the homeserver may have lost while we were away are read back in the background.
+    void this.gaps.recover("start-up").catch(() => undefined);
+    this.gaps.start();
     log.info(
       { ms: Date.now() - started, agents: this.agents.map((a) => a.userId), spaceId: this.spaceId },
       "Bridge ready",
@@ -281,6 +323,7 @@ export class AgentBridge {
     this.ready = false;
     this.http?.startDraining();
     await this.http?.drained();
+    this.gaps?.stop();
     await this.pipeline?.stop(Math.max(0, deadline - Date.now()));
     await this.pruner?.stop();
     await this.scheduler?.stop();
@@ -341,9 +384,22 @@ export class AgentBridge {
       metricsEnabled: this.config.metrics.enabled,
       metricsToken: this.config.metrics.token,
       onTransactionAnswered: (outcome) => this.metrics.transactions.inc({ outcome }),
+      onEventRejected: (rejection) => this.metrics.eventsRejected.inc({ reason: rejection.reason }),
       handlers: {
-        onTransaction: async (_txnId, events) => {
-          await this.pipeline!.receive(events);
+        onTransaction: async (txn) => {
+          const pipeline = this.pipeline!;
+          // A counter jump, a restart or an outage since the last push: read back what may be lost
+          // before handling what came after it (handling waits; claims go on).
+          if (this.ready && this.gaps?.suspectLoss(txn.txnId)) {
+            log.warn({ txnId: txn.txnId }, "The homeserver may have lost events; reading back active rooms");
+            pipeline.hold(this.gaps.recover("suspected-loss"));
+          }
+          const active = txn.events
+            .filter((e) => !this.triage!.isInert(e) && e.state_key === undefined)
+            .map((e) => e.room_id);
+          await pipeline.receive(txn.events, {
+            inClaim: active.length ? (trx) => this.activity!.touch(trx, active) : undefined,
+          });
         },
         onUserQuery: async (userId) => {
           const ours = userId === botUserId(this.config) || this.agents.some((a) => a.userId === userId);
@@ -372,6 +428,12 @@ export class AgentBridge {
     this.metrics.outboxFailed.set(await outbox.failedCount());
     this.metrics.outboxOldestSeconds.set((await outbox.oldestPendingAgeSeconds(new Date())) ?? 0);
     this.metrics.eventsUnhandled.set(await new Inbox(this.db.knex).unhandledCount());
+  }
+
+  /** Reads the recent history of rooms with agent activity and claims what was never pushed (tests, operators). */
+  async recoverLostEvents(): Promise<number> {
+    if (!this.gaps) throw new Error("Bridge not started");
+    return this.gaps.recover("periodic");
   }
 
   /** Runs one pruning pass now (tests). */

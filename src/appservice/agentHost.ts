@@ -20,6 +20,7 @@ import { RateLimiter } from "./rateLimiter";
 import { knownMessage, readEdit, replyTarget, threadOf } from "./conversation";
 import { answerTimezoneCommand, isTimezoneCommand } from "./timezones";
 import { AgentContexts } from "./agentContexts";
+import { needsHomeserver } from "../store/transactionScope";
 
 const log = moduleLogger("appservice/agents");
 
@@ -285,6 +286,8 @@ export class AgentHost {
       await trx.transaction(fn);
       return "ok";
     } catch (err) {
+      // Not the agent's failure: the whole transaction re-runs once the homeserver answered.
+      if (needsHomeserver(err)) throw err;
       if (err instanceof UserInputError) {
         await this.reply(trx, agent, event, err.message, place);
         return "user_error";

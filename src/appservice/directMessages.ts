@@ -1,20 +1,30 @@
 import type { Knex } from "knex";
 import { RoomStore } from "../store/roomStore";
+import { Outbox } from "../store/outbox";
+import { inTransaction, NeedsHomeserver } from "../store/transactionScope";
 import type { ResolvedAgent } from "../agents/agentConfig";
 import type { IntentProvider } from "./matrixIntents";
-import { ROOM_KEYS, type SpaceManager } from "./spaces";
+import type { EventEffects } from "./eventBatch";
+import { ROOM_KEYS } from "./spaces";
+import { fileDmIntent } from "./bridgeIntents";
 
 /**
  * DMs between humans and agents. A DM is known by its room id (to route every message in it
  * to its agent) and by (agent, human) to reuse it when the agent writes first.
+ *
+ * Nothing here calls the homeserver inside a transaction: recording a DM writes its row and a
+ * durable intent to file it in the person's space (run by the outbox after commit); creating one
+ * inside a transaction asks for the transaction to be re-run after the room exists.
  */
 export class DirectMessages {
   private readonly agentByRoom = new Map<string, string>();
+  private readonly creating = new Map<string, Promise<string>>();
 
   constructor(
     private readonly intents: IntentProvider,
     private readonly knex: Knex,
-    private readonly spaces: SpaceManager,
+    /** Told of every DM room once it is committed (routing learns it is a DM). */
+    private readonly onDirect: (roomId: string) => void = () => undefined,
   ) {}
 
   /** The agent id of the DM in this room, if the room is one. */
@@ -24,34 +34,79 @@ export class DirectMessages {
     const row = await new RoomStore(db).byRoomId(roomId);
     if (row?.kind !== "dm") return undefined;
     const agentId = row.key.split(":")[1];
-    this.agentByRoom.set(roomId, agentId);
+    if (!inTransaction()) this.remember(roomId, agentId);
     return agentId;
   }
 
-  /** Called when a human invited an agent with is_direct. */
-  async record(agent: ResolvedAgent, userId: string, roomId: string, db: Knex = this.knex): Promise<void> {
-    await this.spaces.addDm(agent, userId, roomId, db);
-    this.agentByRoom.set(roomId, agent.id);
+  /** Every DM room id in the store (to tell routing at start-up which rooms are DMs). */
+  async allRoomIds(): Promise<string[]> {
+    return (await new RoomStore(this.knex).byKind("dm")).map((r) => r.roomId);
+  }
+
+  /**
+   * Called when a human invited an agent with is_direct: the DM's row and the intent to file it
+   * in the human's personal space, in the caller's transaction; caches learn it after commit.
+   */
+  async record(
+    agent: ResolvedAgent,
+    userId: string,
+    roomId: string,
+    db: Knex.Transaction,
+    effects: Pick<EventEffects, "afterCommit">,
+  ): Promise<void> {
+    await new RoomStore(db).put(ROOM_KEYS.dm(agent.id, userId), roomId, "dm", userId);
+    await new Outbox(this.knex).enqueue(db, fileDmIntent(agent, userId, roomId));
+    effects.afterCommit(() => this.remember(roomId, agent.id));
   }
 
   /**
    * The DM room between an agent and a human, created by the agent if there is none yet.
    * The agent creates it and sends the is_direct invite itself, so Element files it as a
-   * DM with that agent (Element records m.direct with the inviter).
+   * DM with that agent (Element records m.direct with the inviter). Inside a transaction (a
+   * reminder firing), a missing DM rolls the transaction back, is created outside it, and the
+   * work runs again.
    */
   async open(agent: ResolvedAgent, userId: string, db: Knex = this.knex): Promise<string> {
     const existing = await new RoomStore(db).get(ROOM_KEYS.dm(agent.id, userId));
     if (existing) return existing.roomId;
-    const { room_id: roomId } = await this.intents.intent(agent.userId).createRoom({
-      createAsClient: true,
-      options: {
-        is_direct: true,
-        invite: [userId],
-        preset: "trusted_private_chat",
-        visibility: "private",
-      },
-    });
-    await this.record(agent, userId, roomId, db);
-    return roomId;
+    if (inTransaction()) {
+      throw new NeedsHomeserver(`a DM between ${agent.userId} and ${userId}`, () =>
+        this.create(agent, userId),
+      );
+    }
+    return this.create(agent, userId);
+  }
+
+  private create(agent: ResolvedAgent, userId: string): Promise<string> {
+    const key = ROOM_KEYS.dm(agent.id, userId);
+    let pending = this.creating.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const stored = await new RoomStore(this.knex).get(key);
+        if (stored) return stored.roomId;
+        const { room_id: roomId } = await this.intents.intent(agent.userId).createRoom({
+          createAsClient: true,
+          options: {
+            is_direct: true,
+            invite: [userId],
+            preset: "trusted_private_chat",
+            visibility: "private",
+          },
+        });
+        await this.knex.transaction(async (trx) => {
+          await new RoomStore(trx).put(key, roomId, "dm", userId);
+          await new Outbox(this.knex).enqueue(trx, fileDmIntent(agent, userId, roomId));
+        });
+        this.remember(roomId, agent.id);
+        return roomId;
+      })().finally(() => this.creating.delete(key));
+      this.creating.set(key, pending);
+    }
+    return pending;
+  }
+
+  private remember(roomId: string, agentId: string): void {
+    this.agentByRoom.set(roomId, agentId);
+    this.onDirect(roomId);
   }
 }

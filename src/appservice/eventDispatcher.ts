@@ -11,14 +11,24 @@ import type { PowerLevelFacts } from "./roomFacts";
 import type { EventHook } from "./agentHost";
 import type { ResolvedAgent } from "../agents/agentConfig";
 import { routeMessage } from "./commandRouter";
+import { errorMessage } from "../errors";
+import { isTransientError } from "../queue/retryPolicy";
+import { needsHomeserver } from "../store/transactionScope";
+import type { EventEffects, EventHandlers } from "./eventBatch";
+import type { RoomUpgrades, UpgradeCheck } from "./roomUpgrade";
 
 const log = moduleLogger("appservice/dispatch");
 
+/** What `prepare` found out for `handle` (see EventHandlers). */
+type Prepared =
+  { invite: "joined" | "refused" | "failed"; upgradedFrom?: string } | { upgrade: UpgradeCheck } | undefined;
+
 /**
- * What the bridge does with each incoming event (invites, messages, encryption), called by
- * the pipeline inside the event's database transaction.
+ * What the bridge does with each incoming event (invites, messages, upgrades, encryption), in the
+ * pipeline's two steps: `prepare` (before the event's transaction; the only place that calls the
+ * homeserver: joins, upgrade checks, and the caches `handle` reads) and `handle` (inside it).
  */
-export class EventDispatcher {
+export class EventDispatcher implements EventHandlers {
   constructor(
     private readonly deps: {
       host: AgentHost;
@@ -27,6 +37,9 @@ export class EventDispatcher {
       dms: DirectMessages;
       allowList: InviteAllowList;
       facts: PowerLevelFacts;
+      upgrades: RoomUpgrades;
+      /** Routing learns which rooms are group rooms (see EventTriage). */
+      noteRoom?(roomId: string, direct: boolean): void;
     },
   ) {}
 
@@ -34,21 +47,64 @@ export class EventDispatcher {
     return userId === this.deps.intents.botUserId || this.deps.host.byUserId(userId) !== undefined;
   }
 
-  handle = async (event: MatrixEvent, trx: Knex.Transaction): Promise<void> => {
+  private isInviteForUs(event: MatrixEvent): boolean {
+    return (
+      event.type === "m.room.member" &&
+      event.content.membership === "invite" &&
+      !!event.state_key &&
+      this.isOurs(event.state_key) &&
+      !this.isOurs(event.sender)
+    );
+  }
+
+  prepare = async (event: MatrixEvent): Promise<Prepared> => {
+    if (this.isInviteForUs(event)) {
+      const invite = await this.answerInvite(event);
+      const agent = this.deps.host.byUserId(event.state_key!);
+      if (invite !== "joined" || !agent) return { invite };
+      return { invite, upgradedFrom: await this.deps.upgrades.upgradedFrom(event.room_id, agent.userId) };
+    }
+    if (event.type === "m.room.tombstone" && event.state_key === "") {
+      const agents = (await this.agentsInRoom(event.room_id)).map((a) => a.userId);
+      return { upgrade: await this.deps.upgrades.check(event, agents) };
+    }
+    if (this.isOurs(event.sender) || event.type === "m.room.member") return undefined;
+    // Fill what the handler reads, so the transaction is served from the caches: routing asks
+    // only about the agents a message could be for (a DM needs no homeserver at all).
+    if (event.type === "m.room.message") {
+      const route = await routeMessage(event, this.deps.host.agents, {
+        dmAgentId: await this.deps.dms.agentFor(event.room_id),
+        isJoined: (userId) => this.warmJoined(event.room_id, userId),
+      });
+      if (route.kind === "help") await this.warmAgentsInRoom(event.room_id);
+    } else if (event.type === "m.reaction" || event.type === "m.room.redaction") {
+      await this.warmAgentsInRoom(event.room_id);
+    }
+    return undefined;
+  };
+
+  handle = async (
+    event: MatrixEvent,
+    trx: Knex.Transaction,
+    effects: EventEffects,
+    prepared: unknown,
+  ): Promise<void> => {
+    const ready = prepared as Prepared;
     if (event.type === "m.room.member" && event.state_key) {
-      this.deps.membership.update(event.room_id, event.state_key, String(event.content.membership));
-      if (
-        event.content.membership === "invite" &&
-        this.isOurs(event.state_key) &&
-        !this.isOurs(event.sender)
-      ) {
-        await this.onInvite(event, trx);
+      const { room_id: roomId, state_key: userId } = event;
+      const membership = String(event.content.membership);
+      if (!(ready && "invite" in ready)) {
+        effects.afterCommit(() => this.deps.membership.update(roomId, userId, membership));
+        return;
       }
+      if (ready.invite === "joined") await this.onJoinedInvite(event, trx, effects, ready.upgradedFrom);
       return;
     }
-    if (event.type === "m.room.power_levels") this.deps.facts.invalidate(event.room_id);
+    if (event.type === "m.room.power_levels") {
+      effects.afterCommit(() => this.deps.facts.invalidate(event.room_id));
+    }
     if (event.type === "m.room.tombstone" && event.state_key === "") {
-      await this.onTombstone(event, trx);
+      if (ready && "upgrade" in ready) await this.onTombstone(event, trx, ready.upgrade);
       return;
     }
     if (this.isOurs(event.sender)) return; // our own echoes
@@ -57,7 +113,7 @@ export class EventDispatcher {
       case "m.room.encryption":
         return this.onEncrypted(event, trx);
       case "m.room.message":
-        return this.onMessage(event, trx);
+        return this.onMessage(event, trx, effects);
       case "m.reaction": {
         const rel = event.content["m.relates_to"] as
           { event_id?: string; key?: string; rel_type?: string } | undefined;
@@ -73,12 +129,34 @@ export class EventDispatcher {
     }
   };
 
+  /** Outside a transaction: asks the homeserver when the cache does not know. */
+  private async warmJoined(roomId: string, userId: string): Promise<boolean> {
+    return this.deps.membership.isJoined(roomId, userId).catch((err) => {
+      if (isTransientError(err)) throw err;
+      return false;
+    });
+  }
+
+  private async warmAgentsInRoom(roomId: string): Promise<void> {
+    for (const agent of this.deps.host.agents) await this.warmJoined(roomId, agent.userId);
+  }
+
   private async agentsInRoom(roomId: string): Promise<ResolvedAgent[]> {
     const present: ResolvedAgent[] = [];
     for (const agent of this.deps.host.agents) {
-      if (await this.deps.membership.isJoined(roomId, agent.userId).catch(() => false)) present.push(agent);
+      if (await this.joined(roomId, agent.userId)) present.push(agent);
     }
     return present;
+  }
+
+  /** Membership from the cache (filled in prepare); a permanent lookup failure counts as not joined. */
+  private async joined(roomId: string, userId: string): Promise<boolean> {
+    try {
+      return await this.deps.membership.isJoined(roomId, userId);
+    } catch (err) {
+      if (needsHomeserver(err) || isTransientError(err)) throw err;
+      return false;
+    }
   }
 
   private async toAgentsInRoom(
@@ -92,29 +170,30 @@ export class EventDispatcher {
     }
   }
 
-  /** A room upgrade: agents follow to the new room and move their data there. */
-  private async onTombstone(event: MatrixEvent, trx: Knex.Transaction): Promise<void> {
-    const newRoomId = event.content.replacement_room;
-    if (typeof newRoomId !== "string") return;
-    const via = event.sender.split(":").slice(1).join(":");
-    for (const agent of await this.agentsInRoom(event.room_id)) {
-      try {
-        await this.deps.intents.intent(agent.userId).join(newRoomId, via ? [via] : undefined);
-        this.deps.membership.update(newRoomId, agent.userId, "join");
-      } catch (err) {
-        log.warn(
-          { agent: agent.id, newRoomId, err: (err as Error).message },
-          "Could not follow the room upgrade",
-        );
-      }
+  /** A room upgrade that `RoomUpgrades` verified: the agents moved already; their data follows. */
+  private async onTombstone(event: MatrixEvent, trx: Knex.Transaction, check: UpgradeCheck): Promise<void> {
+    if (!check.verified) {
+      log.warn(
+        {
+          roomId: event.room_id,
+          sender: event.sender,
+          replacement: event.content.replacement_room,
+          reason: check.reason,
+        },
+        "Room upgrade not followed: nothing moves",
+      );
+      return;
+    }
+    for (const agent of this.deps.host.agents.filter((a) => check.joined.includes(a.userId))) {
       await this.deps.host.runHook(trx, agent, event, "onRoomUpgrade", {
         oldRoomId: event.room_id,
-        newRoomId,
+        newRoomId: check.newRoomId,
       });
     }
   }
 
-  private async onInvite(event: MatrixEvent, trx: Knex.Transaction): Promise<void> {
+  /** Before the invite's transaction: join (or refuse). Idempotent: joining twice is harmless. */
+  private async answerInvite(event: MatrixEvent): Promise<"joined" | "refused" | "failed"> {
     const invitee = event.state_key!;
     const inviter = event.sender;
     const intent = this.deps.intents.intent(invitee);
@@ -126,14 +205,43 @@ export class EventDispatcher {
       await intent
         .leave(event.room_id, "This bridge does not accept invites from you")
         .catch(() => undefined);
-      return;
+      return "refused";
     }
-    await intent.join(event.room_id);
+    try {
+      await intent.join(event.room_id);
+    } catch (err) {
+      if (isTransientError(err)) throw err;
+      log.warn(
+        { roomId: event.room_id, invitee, err: errorMessage(err) },
+        "Could not join the room invited to",
+      );
+      return "failed";
+    }
+    // The homeserver says we are in: true whether or not the transaction commits.
     this.deps.membership.update(event.room_id, invitee, "join");
-    const agent = this.deps.host.byUserId(invitee);
+    return "joined";
+  }
+
+  private async onJoinedInvite(
+    event: MatrixEvent,
+    trx: Knex.Transaction,
+    effects: EventEffects,
+    upgradedFrom: string | undefined,
+  ): Promise<void> {
+    const agent = this.deps.host.byUserId(event.state_key!);
     if (!agent) return; // the bridge bot: joins, answers !help
+    if (upgradedFrom) {
+      log.info(
+        { oldRoomId: upgradedFrom, newRoomId: event.room_id, agent: agent.id },
+        "Invited into an upgraded room",
+      );
+      await this.deps.host.runHook(trx, agent, event, "onRoomUpgrade", {
+        oldRoomId: upgradedFrom,
+        newRoomId: event.room_id,
+      });
+    }
     if (event.content.is_direct === true) {
-      await this.deps.dms.record(agent, inviter, event.room_id, trx);
+      await this.deps.dms.record(agent, event.sender, event.room_id, trx, effects);
       await this.deps.host.reply(trx, agent, event, agent.definition.manifest.help);
     } else {
       const intro = `Hello! I am ${agent.displayName}: ${agent.definition.manifest.summary} Type \`!${agent.definition.manifest.command} help\` to see what I can do.`;
@@ -141,11 +249,12 @@ export class EventDispatcher {
     }
   }
 
-  private async onMessage(event: MatrixEvent, trx: Knex.Transaction): Promise<void> {
+  private async onMessage(event: MatrixEvent, trx: Knex.Transaction, effects: EventEffects): Promise<void> {
     const dmAgentId = await this.deps.dms.agentFor(event.room_id, trx);
+    effects.afterCommit(() => this.deps.noteRoom?.(event.room_id, dmAgentId !== undefined));
     const route = await routeMessage(event, this.deps.host.agents, {
       dmAgentId,
-      isJoined: (userId) => this.deps.membership.isJoined(event.room_id, userId),
+      isJoined: (userId) => this.joined(event.room_id, userId),
     });
     if (route.kind === "agent") {
       await this.deps.host.runCommand(

@@ -2,19 +2,21 @@ import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
 import { errorMessage } from "../errors";
 import { faultPoint } from "../faultPoints";
-import { backoffDelay, isTransientError } from "../queue/retryPolicy";
-import type { Inbox, InboundEvent } from "../store/inbox";
+import type { ClaimOptions, Inbox, InboundEvent } from "../store/inbox";
 import type { MatrixEvent } from "../agents/types";
+import type { EventHandlers } from "./eventBatch";
+import { RoomBatches } from "./roomBatches";
 
 const log = moduleLogger("appservice/pipeline");
 
-export type EventHandler = (event: MatrixEvent, trx: Knex.Transaction) => Promise<void>;
+export type { EventHandlers } from "./eventBatch";
 
 /** ok: handled now; failed: recorded as failed; skipped: someone else had handled it already. */
 export type HandleOutcome = "ok" | "failed" | "skipped";
 
 export interface PipelineObserver {
-  received?(count: number, claimed: number): void;
+  /** A push: how many events, how many were new and to handle, how many new and inert. */
+  received?(count: number, claimed: number, ignored: number): void;
   handled?(event: MatrixEvent, outcome: HandleOutcome, ms: number): void;
   /** A transient failure (homeserver or database unavailable); the event will be tried again. */
   retried?(event: MatrixEvent, reason: string, delayMs: number): void;
@@ -32,10 +34,12 @@ export interface PipelineOptions {
   /** After this long, a transient failure is recorded as a failure (or left claimed if the database is down). */
   retryForMs: number;
   /**
-   * Before an event, handle earlier unhandled events of its room that are not queued here (claimed
-   * by another process, or stranded). Needed only when several processes share the database.
+   * Before a room's batch, handle earlier unhandled events of its room that are not queued here
+   * (claimed by another process, or stranded). Needed only when several processes share the database.
    */
   orderAcrossProcesses: boolean;
+  /** Events of one room handled in one transaction (one savepoint each). */
+  batchSize: number;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
@@ -45,29 +49,52 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   retry: { baseMs: 500, maxMs: 30_000 },
   retryForMs: 120_000,
   orderAcrossProcesses: false,
+  batchSize: 50,
 };
 
 const PAGE = 500;
 
+interface RoomQueue {
+  events: MatrixEvent[];
+  /** How many events at the head of `events` the running batch took. */
+  inBatch: number;
+  running?: Promise<void>;
+}
+
+export interface ReceiveOptions extends Pick<ClaimOptions, "inClaim"> {
+  /**
+   * Events read back from the room's history (gap recovery): each is queued at its place in the
+   * room's timeline among the events still waiting, not at the end.
+   */
+  recovered?: boolean;
+}
+
+/** The longest a hold (gap recovery in progress) keeps handling waiting. */
+const MAX_HOLD_MS = 30_000;
+
 /**
  * Exactly-once handling of incoming events.
  *
- * 1. `receive` claims a transaction's events in one atomic INSERT … ON CONFLICT DO NOTHING before
- *    the homeserver gets its 200; replays and duplicates claim nothing and do nothing.
- * 2. Each claimed event runs in its own database transaction that first locks the event's row and
- *    checks it is still unhandled, and ends by marking it handled: its effects (agent writes,
- *    outbox rows) commit together with that mark or not at all, and a second handler (another
- *    process, a recovery pass) finds it handled and does nothing.
+ * 1. `receive` claims a push's events in one atomic INSERT … ON CONFLICT DO NOTHING before the
+ *    homeserver gets its 200; replays and duplicates claim nothing and do nothing. Events nobody
+ *    will act on (`isInert`) are recorded as handled in that same statement and cost nothing more.
+ * 2. The others queue per room. A room's queue is handled in batches: each event is prepared
+ *    first (the only step that may call the homeserver), then the batch runs in one database
+ *    transaction that locks the events' rows, skips any no longer claimed, handles each in its own
+ *    savepoint and marks them handled: an event's effects (agent writes, outbox rows) commit
+ *    together with that mark or not at all, and a second handler (another process, a recovery
+ *    pass) finds it handled and does nothing.
  * 3. Events of one room run in order (earlier unhandled events of the room, even ones another
- *    process claimed, are handled first); different rooms run concurrently.
+ *    process claimed, join the batch first); different rooms run concurrently.
  * 4. `recover` (at start) and a periodic sweep handle what was claimed but not handled: events of
  *    a process that died, and everything claimed while the in-memory queue was full. Until
  *    `recover` runs, received events are only claimed, so nothing runs before the agents start.
  */
 export class EventPipeline {
-  private readonly roomTails = new Map<string, Promise<void>>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly rooms = new Map<string, RoomQueue>();
   private readonly queued = new Set<string>();
+  private readonly handlers: EventHandlers;
+  private readonly batches: RoomBatches;
   /**
    * paused: claim only (before start). direct: claim, then queue in memory. backlog: claim only;
    * a drain loop reads claimed events from the database in order. stopped: claim only, for good.
@@ -78,25 +105,62 @@ export class EventPipeline {
   private sweepTimer?: NodeJS.Timeout;
   private readonly opts: PipelineOptions;
   private wakeSleepers = new Set<() => void>();
+  /** While set, rooms wait before their next batch (see hold). */
+  private holding?: Promise<unknown>;
 
   constructor(
     private readonly knex: Knex,
     private readonly inbox: Inbox,
-    private readonly handler: EventHandler,
+    handlers: EventHandlers | EventHandlers["handle"],
     private readonly afterCommit: () => void,
     private readonly observer: PipelineObserver = {},
     opts: Partial<PipelineOptions> = {},
+    /** Events that need no handling (decided at claim time; see EventTriage). */
+    private readonly isInert: (event: MatrixEvent) => boolean = () => false,
   ) {
     this.opts = { ...DEFAULT_PIPELINE_OPTIONS, ...opts };
+    this.handlers = typeof handlers === "function" ? { handle: handlers } : handlers;
+    this.batches = new RoomBatches({
+      knex,
+      inbox,
+      handlers: this.handlers,
+      observer,
+      opts: this.opts,
+      afterCommit,
+      stopped: () => this.stopped,
+      isQueued: (id) => this.queued.has(id),
+      sleep: (ms) => this.sleepUnlessStopped(ms),
+    });
   }
 
   /** Resolves once the events are durably claimed (the caller may then answer 200). */
-  async receive(events: MatrixEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /**
+   * Handling waits (claims go on) until `work` settles, at most MAX_HOLD_MS: gap recovery reads
+   * what a homeserver lost before the events pushed after the loss are handled, so a room's
+   * commands are still answered in their order.
+   */
+  hold(work: Promise<unknown>): void {
+    const capped = Promise.race([work, sleep(MAX_HOLD_MS)]).catch(() => undefined);
+    const all = Promise.all([this.holding, capped]);
+    this.holding = all;
+    void all.finally(() => {
+      if (this.holding === all) this.holding = undefined;
+    });
+  }
+
+  async receive(events: MatrixEvent[], opts: ReceiveOptions = {}): Promise<void> {
+    if (events.length === 0 && !opts.inClaim) return;
     this.receiving++;
     try {
-      const claimed = await this.inbox.claim(events as unknown as InboundEvent[]);
-      this.observer.received?.(events.length, claimed.length);
+      const inert = new Set(events.filter((e) => this.isInert(e)).map((e) => e.event_id));
+      const { toHandle: claimed, ignored } = await this.inbox.claimBatch(
+        events as unknown as InboundEvent[],
+        {
+          inert,
+          inClaim: opts.inClaim,
+        },
+      );
+      this.observer.received?.(events.length, claimed.length, ignored.length);
       faultPoint("after-claim");
       if (claimed.length === 0 || this.mode !== "direct") return; // the drain picks them up
       if (this.queued.size + claimed.length > this.opts.maxQueued) {
@@ -105,7 +169,7 @@ export class EventPipeline {
         return;
       }
       const byId = new Map(events.map((e) => [e.event_id, e]));
-      for (const id of claimed) this.enqueue(byId.get(id)!);
+      for (const id of claimed) this.enqueue(byId.get(id)!, opts.recovered === true);
     } finally {
       this.receiving--;
     }
@@ -130,7 +194,8 @@ export class EventPipeline {
   async idle(): Promise<void> {
     for (;;) {
       if (this.draining) await this.draining.catch(() => undefined);
-      if (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+      const running = [...this.rooms.values()].map((r) => r.running).filter((r) => r !== undefined);
+      if (running.length) await Promise.allSettled(running);
       else if (this.receiving) await sleep(10);
       else if (!this.draining) return;
     }
@@ -145,14 +210,15 @@ export class EventPipeline {
     this.mode = "stopped";
     clearInterval(this.sweepTimer);
     for (const wake of this.wakeSleepers) wake();
-    const all = Promise.allSettled([...this.inFlight, ...(this.draining ? [this.draining] : [])]);
+    const running = [...this.rooms.values()].map((r) => r.running).filter((r) => r !== undefined);
+    const all = Promise.allSettled([...running, ...(this.draining ? [this.draining] : [])]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       all.then(() => false),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
     ]);
     clearTimeout(timer);
-    if (timedOut) log.warn({ running: this.inFlight.size }, "Stopped before every running event committed");
+    if (timedOut) log.warn({ running: running.length }, "Stopped before every running batch committed");
   }
 
   private get stopped(): boolean {
@@ -226,102 +292,55 @@ export class EventPipeline {
     }
   }
 
-  private enqueue(event: MatrixEvent): void {
+  private enqueue(event: MatrixEvent, inTimelineOrder = false): void {
     if (this.queued.has(event.event_id)) return;
-    const roomKey = event.room_id ?? "";
     this.queued.add(event.event_id);
-    const previous = this.roomTails.get(roomKey) ?? Promise.resolve();
-    const run = previous.then(() => this.process(event));
-    const tail = run.finally(() => {
-      this.queued.delete(event.event_id);
-      this.inFlight.delete(tail);
-      if (this.roomTails.get(roomKey) === tail) this.roomTails.delete(roomKey);
-    });
-    this.roomTails.set(roomKey, tail);
-    this.inFlight.add(tail);
+    const key = event.room_id ?? "";
+    let room = this.rooms.get(key);
+    if (!room) {
+      room = { events: [], inBatch: 0 };
+      this.rooms.set(key, room);
+    }
+    let at = room.events.length;
+    const ts = event.origin_server_ts;
+    if (inTimelineOrder && typeof ts === "number") {
+      while (at > room.inBatch && (room.events[at - 1].origin_server_ts ?? 0) > ts) at--;
+    }
+    room.events.splice(at, 0, event);
+    this.startRoom(key, room);
   }
 
-  private async process(event: MatrixEvent): Promise<void> {
-    if (this.mode === "stopped") return; // stays claimed; the next start handles it
-    faultPoint("before-handle");
-    const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const outcome = await this.handleInOrder(event);
-        this.observer.handled?.(event, outcome, Date.now() - started);
-        return;
-      } catch (err) {
-        const transient = isTransientError(err);
-        const elapsed = Date.now() - started;
-        if (transient && elapsed < this.opts.retryForMs && !this.stopped) {
-          const delayMs = backoffDelay(attempt, this.opts.retry);
-          log.warn(
-            { eventId: event.event_id, roomId: event.room_id, attempt, delayMs, err: errorMessage(err) },
-            "Event handling failed for a reason that may pass; will retry",
-          );
-          this.observer.retried?.(event, errorMessage(err), delayMs);
-          await this.sleepUnlessStopped(delayMs);
-          if (this.stopped) return;
-          continue;
-        }
-        await this.recordFailure(event, err, transient, started);
+  private startRoom(key: string, room: RoomQueue): void {
+    if (room.running) return;
+    // Started on the next microtask, so that events enqueued together (one push, one page of the
+    // backlog) form one batch.
+    room.running = Promise.resolve()
+      .then(() => this.runRoom(room))
+      .catch((err) => log.error({ roomId: key, err: errorMessage(err) }, "Room queue stopped unexpectedly"))
+      .finally(() => {
+        room.running = undefined;
+        if (room.events.length && this.mode !== "stopped") this.startRoom(key, room);
+        else if (!room.events.length && this.rooms.get(key) === room) this.rooms.delete(key);
+      });
+  }
+
+  /** Handles a room's queue, a batch at a time, until it is empty (or the pipeline stops). */
+  private async runRoom(room: RoomQueue): Promise<void> {
+    while (room.events.length) {
+      if (this.mode === "stopped") {
+        // What is left stays claimed in the database; the next start handles it.
+        for (const e of room.events.splice(0)) this.queued.delete(e.event_id);
         return;
       }
-    }
-  }
-
-  /** With orderAcrossProcesses, handles earlier unhandled events of the room first. */
-  private async handleInOrder(event: MatrixEvent): Promise<HandleOutcome> {
-    if (this.opts.orderAcrossProcesses && event.room_id) {
-      for (const earlier of await this.inbox.unhandledBefore(event.room_id, event.event_id)) {
-        if (this.queued.has(earlier.eventId)) continue; // ours, already being handled in order
-        const earlierEvent = earlier.payload as unknown as MatrixEvent;
-        const started = Date.now();
-        try {
-          const outcome = await this.handleOne(earlierEvent);
-          if (outcome === "ok")
-            log.info({ eventId: earlier.eventId }, "Handled an earlier event of the room first");
-          this.observer.handled?.(earlierEvent, outcome, Date.now() - started);
-        } catch (err) {
-          if (isTransientError(err)) throw err; // try both again later, in order
-          await this.recordFailure(earlierEvent, err, false, started);
-        }
+      if (this.holding) await this.holding;
+      if (this.stopped) continue;
+      const head = room.events.slice(0, this.opts.batchSize);
+      room.inBatch = head.length;
+      const done = await this.batches.run(head).finally(() => (room.inBatch = 0));
+      for (const e of room.events.splice(0, done)) {
+        this.queued.delete(e.event_id);
+        this.batches.forget(e.event_id);
       }
-    }
-    return this.handleOne(event);
-  }
-
-  private async handleOne(event: MatrixEvent): Promise<HandleOutcome> {
-    const outcome = await this.knex.transaction(async (trx): Promise<HandleOutcome> => {
-      const row = await this.inbox.lockForHandling(trx, event.event_id);
-      if (!row || row.status !== "claimed") return "skipped";
-      await this.handler(event, trx);
-      await this.inbox.markHandled(trx, event.event_id);
-      return "ok";
-    });
-    if (outcome === "ok") {
-      faultPoint("after-handle");
-      this.afterCommit();
-    }
-    return outcome;
-  }
-
-  private async recordFailure(event: MatrixEvent, err: unknown, transient: boolean, started: number) {
-    // The handler's effects rolled back. Agent errors never get here (the agent host contains them).
-    log.error(
-      { eventId: event.event_id, roomId: event.room_id, err: errorMessage(err) },
-      "Event handling failed",
-    );
-    try {
-      await this.inbox.markFailed(this.knex, event.event_id, errorMessage(err));
-      this.observer.handled?.(event, "failed", Date.now() - started);
-    } catch (markErr) {
-      // Most likely the database is down: the event stays claimed and a later sweep (or the next
-      // start) tries it again.
-      log.error(
-        { eventId: event.event_id, transient, err: errorMessage(markErr) },
-        "Could not record the failure; the event stays claimed and will be tried again",
-      );
     }
   }
 

@@ -1,4 +1,5 @@
 import { BridgeError, HomeserverError } from "../errors";
+import { assertOutsideTransaction } from "../store/transactionScope";
 
 /** A non-2xx answer from the homeserver, with what we need to decide on a retry. */
 export class MatrixHttpError extends BridgeError {
@@ -27,6 +28,9 @@ export interface RequestOptions {
  * Retry-After header on 429, and the appservice ping.
  */
 export class HomeserverClient {
+  /** Set when a request found the homeserver unreachable; read (and cleared) by `takeOutage`. */
+  private outage = false;
+
   constructor(
     readonly baseUrl: string,
     /** Empty for unauthenticated requests (e.g. /versions). */
@@ -38,6 +42,7 @@ export class HomeserverClient {
     path: string,
     opts: RequestOptions = {},
   ): Promise<T> {
+    assertOutsideTransaction(`${method} ${path.split("?")[0]}`);
     const url = new URL(path, this.baseUrl.replace(/\/?$/, "/"));
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     if (opts.userId) url.searchParams.set("user_id", opts.userId);
@@ -53,6 +58,7 @@ export class HomeserverClient {
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
       });
     } catch (err) {
+      this.outage = true;
       throw new HomeserverError(
         `Cannot reach the homeserver at ${this.baseUrl}: ${describeFetchError(err)}`,
         undefined,
@@ -69,6 +75,8 @@ export class HomeserverClient {
       json = { error: text.slice(0, 200) };
     }
     if (!res.ok) {
+      // A proxy in front of a restarting homeserver answers these.
+      if (res.status === 502 || res.status === 503 || res.status === 504) this.outage = true;
       throw new MatrixHttpError(
         res.status,
         String(json.errcode ?? "M_UNKNOWN"),
@@ -77,6 +85,13 @@ export class HomeserverClient {
       );
     }
     return json as T;
+  }
+
+  /** Whether the homeserver was unreachable at some point since the last call (then clears it). */
+  takeOutage(): boolean {
+    const had = this.outage;
+    this.outage = false;
+    return had;
   }
 
   /** POST /_matrix/client/v1/appservice/{id}/ping: the homeserver calls us back. */

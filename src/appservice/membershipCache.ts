@@ -1,5 +1,6 @@
 import type { HomeserverClient } from "./homeserverClient";
 import { MatrixHttpError } from "./homeserverClient";
+import { inTransaction, NeedsHomeserver } from "../store/transactionScope";
 
 /**
  * Which of our users are joined to which rooms. Filled lazily from the homeserver and kept
@@ -24,6 +25,9 @@ export class MembershipCache {
     const room = this.room(roomId);
     const known = room.get(userId);
     if (known !== undefined) return known;
+    // Inside a transaction: roll it back, ask outside, and run the handler again (from the cache).
+    if (inTransaction())
+      throw new NeedsHomeserver(`membership of ${userId} in ${roomId}`, () => this.isJoined(roomId, userId));
     let members: string[];
     try {
       members = await this.client.joinedMembers(roomId, userId);

@@ -1,11 +1,13 @@
 import type { RoomFacts } from "../agents/types";
 import { MatrixHttpError, type HomeserverClient } from "./homeserverClient";
+import { inTransaction, NeedsHomeserver } from "../store/transactionScope";
 
 interface PowerLevels {
   users?: Record<string, number>;
   users_default?: number;
   events_default?: number;
   state_default?: number;
+  events?: Record<string, number>;
   notifications?: { room?: number };
 }
 
@@ -53,9 +55,17 @@ export class PowerLevelFacts implements RoomFacts {
     return levels.events_default ?? 0;
   }
 
+  /** The level needed to send a state event of this type (m.room.tombstone, …). */
+  async stateLevel(roomId: string, eventType: string): Promise<number> {
+    const { levels } = await this.load(roomId);
+    return levels.events?.[eventType] ?? levels.state_default ?? 50;
+  }
+
   private async load(roomId: string) {
     const hit = this.cache.get(roomId);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit;
+    // Inside a transaction: roll it back, read the levels outside, and run the handler again.
+    if (inTransaction()) throw new NeedsHomeserver(`power levels of ${roomId}`, () => this.load(roomId));
     const userId = await this.asUser(roomId);
     const state = async <T>(type: string): Promise<T | undefined> => {
       try {

@@ -80,26 +80,11 @@ export class SpaceManager {
     });
   }
 
-  /** The human's own "Agents" space (invited once), holding their DMs with agents. */
-  async ensurePersonalSpace(userId: string, db: Knex = this.knex): Promise<string> {
-    return this.once(db, ROOM_KEYS.personalSpace(userId), "personal-space", userId, () =>
+  /** The human's own "Agents" space (invited once), holding their DMs with agents. Outside transactions. */
+  async ensurePersonalSpace(userId: string): Promise<string> {
+    return this.once(this.knex, ROOM_KEYS.personalSpace(userId), "personal-space", userId, () =>
       this.createSpace(this.opts.spaceName, "Your conversations with agents", [userId], "invite"),
     );
-  }
-
-  /**
-   * Records a DM and files it in the human's personal space (linking failures are logged,
-   * not thrown). `db` is the caller's transaction: on the embedded database a second
-   * connection would wait for the one the transaction holds.
-   */
-  async addDm(agent: ResolvedAgent, userId: string, roomId: string, db: Knex = this.knex): Promise<void> {
-    await new RoomStore(db).put(ROOM_KEYS.dm(agent.id, userId), roomId, "dm", userId);
-    try {
-      const spaceId = await this.ensurePersonalSpace(userId, db);
-      await this.link(spaceId, roomId, agent.userId);
-    } catch (err) {
-      log.warn({ userId, roomId, err: errorMessage(err) }, "Could not add the DM to the user's space");
-    }
   }
 
   /** m.space.child in the space (by the bot) and m.space.parent in the room (by a member of it). */

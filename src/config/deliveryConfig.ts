@@ -45,6 +45,18 @@ export const deliverySpec = {
     min: 10,
     doc: "Incoming events held in memory; beyond this they wait in the database",
   },
+  gap_check_interval_seconds: {
+    type: "int",
+    default: 300,
+    min: 0,
+    doc: "How often rooms with recent agent activity are checked for events the homeserver never pushed (0 = only at start-up and after a suspected loss)",
+  },
+  gap_check_active_minutes: {
+    type: "int",
+    default: 60,
+    min: 1,
+    doc: "Rooms whose agents were active this recently are checked for lost events",
+  },
   device_id: {
     type: "string",
     default: "MATRIX_AGENT_BRIDGE",

@@ -1,54 +1,8 @@
 import pino, { type Logger } from "pino";
 
-/**
- * Paths whose values are secrets. pino replaces them with "[redacted]" wherever a logged
- * object carries them, so a token passed to a log call by mistake never reaches the output.
- */
-export const REDACTED_PATHS = [
-  "as_token",
-  "hs_token",
-  "asToken",
-  "hsToken",
-  "access_token",
-  "accessToken",
-  "password",
-  "token",
-  "authorization",
-  "headers.authorization",
-  "req.headers.authorization",
-  "*.as_token",
-  "*.hs_token",
-  "*.asToken",
-  "*.hsToken",
-  "*.access_token",
-  "*.accessToken",
-  "*.password",
-  "*.authorization",
-  "*.registration_shared_secret",
-];
+import { redactDeep, registerSecrets, scrubSecrets } from "./redact";
 
-/** Patterns scrubbed from free-text log lines (e.g. lines forwarded from the bridge library). */
-const SECRET_IN_TEXT = [
-  /(access_token=)[^&\s"]+/gi,
-  /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g,
-  /("(?:as_token|hs_token|access_token|password)"\s*:\s*")[^"]*/g,
-];
-
-export function scrubSecrets(text: string, secrets: readonly string[] = knownSecrets): string {
-  let out = text;
-  for (const pattern of SECRET_IN_TEXT) out = out.replace(pattern, "$1[redacted]");
-  for (const secret of secrets) {
-    if (secret.length >= 8) out = out.split(secret).join("[redacted]");
-  }
-  return out;
-}
-
-let knownSecrets: string[] = [];
-
-/** Registers literal secret values (the tokens) so they are scrubbed from any text we log. */
-export function registerSecrets(...secrets: string[]): void {
-  knownSecrets = [...new Set([...knownSecrets, ...secrets.filter((s) => s && s.length >= 8)])];
-}
+export { registerSecrets, scrubSecrets };
 
 export interface LoggingOptions {
   level: string;
@@ -63,20 +17,32 @@ export function createRootLogger(opts: LoggingOptions, destination?: pino.Destin
   const options: pino.LoggerOptions = {
     level: opts.level,
     base: { service: "matrix-agent-bridge" },
-    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    // Every argument (objects at any depth, errors, strings) is copied without its secrets before
+    // pino serializes it (see redact.ts); errors arrive as plain objects already.
+    serializers: { err: (value: unknown) => value },
     hooks: {
-      // Free-text messages can carry secrets too (a URL with ?access_token=...).
       logMethod(args, method) {
-        const scrubbed = args.map((a) => (typeof a === "string" ? scrubSecrets(a) : a)) as typeof args;
-        return method.apply(this, scrubbed);
+        const [first, ...rest] = args as unknown[];
+        const clean =
+          first instanceof Error
+            ? [{ err: redactDeep(first) }, ...(rest.length ? rest : [first.message]).map(redactDeep)]
+            : args.map(redactDeep);
+        return method.apply(this, clean as typeof args);
       },
     },
   };
-  if (destination) return pino(options, destination);
-  if (pretty) {
-    return pino({ ...options, transport: { target: "pino-pretty", options: { colorize: true } } });
-  }
-  return pino(options);
+  const logger = destination
+    ? pino(options, destination)
+    : pretty
+      ? pino({ ...options, transport: { target: "pino-pretty", options: { colorize: true } } })
+      : pino(options);
+  // Child bindings are serialized once, when the child is made: scrub them there. Children
+  // inherit this method from the root through their prototype chain.
+  const pinoChild = logger.child;
+  logger.child = function child(this: Logger, bindings, childOptions) {
+    return pinoChild.call(this, redactDeep(bindings) as pino.Bindings, childOptions);
+  } as Logger["child"];
+  return logger;
 }
 
 /** Replaces the root logger; module loggers created afterwards (and existing ones, via the proxy) use it. */

@@ -27,6 +27,11 @@ export interface OutboxWorkerOptions {
    * processes sharing one database never deliver the same room at the same time. Not for PGlite.
    */
   exclusiveRooms?: boolean;
+  /**
+   * Runs a bridge intent row (type `mab.intent.*`, see appservice/bridgeIntents.ts) instead of
+   * sending it; its result stands as the row's event id. Retried and parked like a send.
+   */
+  runIntent?: (row: OutboxRow) => Promise<string>;
 }
 
 /** Why a send is retried, as a small fixed set (a metric label). */
@@ -224,6 +229,7 @@ export class OutboxWorker {
   }
 
   private async deliver(row: OutboxRow): Promise<string> {
+    if (row.type.startsWith("mab.intent.") && this.opts.runIntent) return this.opts.runIntent(row);
     if (row.stateKey !== undefined && row.stateKey !== null) {
       return this.client.sendState(row.roomId, row.type, row.stateKey, row.content, row.sender);
     }

@@ -1,3 +1,4 @@
+import { transactionWithPrefetch } from "../store/transactionScope";
 import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
 import { errorMessage } from "../errors";
@@ -70,7 +71,8 @@ export class SchedulerDispatcher {
   private async fireOne(now: Date): Promise<"none" | "fired" | "failed"> {
     let claimedId: string | undefined;
     try {
-      return await this.knex.transaction(async (trx) => {
+      // Re-run after fetching when the agent needed the homeserver (a DM to open, power levels).
+      return await transactionWithPrefetch(this.knex, async (trx) => {
         const item = await this.store.claimDue(trx, this.agentIds, now);
         if (!item) return "none";
         claimedId = item.id;

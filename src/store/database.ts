@@ -4,6 +4,7 @@ import knexFactory, { type Knex } from "knex";
 import ClientPgLite from "knex-pglite";
 import { BridgeError, errorMessage } from "../errors";
 import { moduleLogger } from "../logging/logger";
+import { scopeTransactions } from "./transactionScope";
 
 const log = moduleLogger("store/database");
 
@@ -111,7 +112,7 @@ async function openPglite(dataDir: string): Promise<Database> {
 function wrap(knex: Knex, dialect: Dialect): Database {
   let closing: Promise<void> | undefined;
   return {
-    knex,
+    knex: scopeTransactions(knex),
     dialect,
     close() {
       closing ??= knex.destroy().then(() => log.debug({ dialect }, "database closed"));

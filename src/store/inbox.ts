@@ -49,7 +49,26 @@ interface ClaimRow {
   event_type: string | null;
   sender: string | null;
   payload: string;
+  status: InboundStatus;
+  handled_at?: Knex.Raw;
   seq?: number;
+}
+
+export interface ClaimOptions {
+  /**
+   * Events nobody will act on (our own echoes, ordinary chat): recorded as handled in the claim
+   * statement itself, so they cost no transaction of their own, and still dedupe replays.
+   */
+  inert?: ReadonlySet<string>;
+  /** Runs inside the claim's transaction (other durable parts of the same push). */
+  inClaim?(trx: Knex.Transaction): Promise<void>;
+}
+
+export interface ClaimResult {
+  /** Newly claimed events to handle, in input order. */
+  toHandle: string[];
+  /** Newly recorded inert events (already marked handled). */
+  ignored: string[];
 }
 
 /** Rows per INSERT. Far below PostgreSQL's 65535 bind parameters (5 per row). */
@@ -98,23 +117,35 @@ export class Inbox {
    * commit in one transaction: a batch is claimed entirely or not at all.
    */
   async claim(events: InboundEvent[]): Promise<string[]> {
+    return (await this.claimBatch(events)).toHandle;
+  }
+
+  /**
+   * `claim`, with inert events recorded as handled in the same statements and an optional hook in
+   * the same transaction. Event ids are stored exactly as given: one the database cannot hold
+   * (U+0000, a lone surrogate) is refused, never altered (the HTTP layer rejects such events first).
+   */
+  async claimBatch(events: InboundEvent[], opts: ClaimOptions = {}): Promise<ClaimResult> {
     const rows = new Map<string, ClaimRow>();
     for (const event of events) {
-      if (typeof event?.event_id !== "string" || event.event_id === "") {
-        throw new BridgeError("INVALID_EVENT", "Cannot claim an event without an event_id");
+      const eventId = event?.event_id;
+      if (typeof eventId !== "string" || eventId === "" || storableText(eventId) !== eventId) {
+        throw new BridgeError("INVALID_EVENT", "Cannot claim an event without a storable event_id");
       }
-      const eventId = storableText(event.event_id);
       if (rows.has(eventId)) continue;
+      const inert = opts.inert?.has(eventId) === true;
       rows.set(eventId, {
         event_id: eventId,
         room_id: optionalText(event.room_id),
         event_type: optionalText(event.type),
         sender: optionalText(event.sender),
         payload: toJsonb(event),
+        status: inert ? "handled" : "claimed",
+        ...(inert ? { handled_at: this.knex.fn.now() } : {}),
       });
     }
     const all = [...rows.values()];
-    if (all.length === 0) return [];
+    if (all.length === 0 && !opts.inClaim) return { toHandle: [], ignored: [] };
     for (let attempt = 1; ; attempt++) {
       try {
         const claimed = await this.knex.transaction(async (trx) => {
@@ -122,10 +153,16 @@ export class Inbox {
           for (let i = 0; i < all.length; i += CLAIM_CHUNK) {
             for (const id of await this.insertChunk(trx, all.slice(i, i + CLAIM_CHUNK))) ids.add(id);
           }
+          await opts.inClaim?.(trx);
           faultPoint("before-claim-commit");
           return ids;
         });
-        return [...rows.keys()].filter((id) => claimed.has(id));
+        const toHandle: string[] = [];
+        const ignored: string[] = [];
+        for (const [id, row] of rows) {
+          if (claimed.has(id)) (row.status === "claimed" ? toHandle : ignored).push(id);
+        }
+        return { toHandle, ignored };
       } catch (err) {
         // Should not happen given the ordering (see insertChunk); the transaction was rolled back
         // as a whole, so retrying cannot claim anything twice.
@@ -165,6 +202,34 @@ export class Inbox {
       [n],
     );
     return result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
+  }
+
+  /** Marks claimed events as handled, in one statement. Pass the transaction that applied their effects. */
+  async markHandledMany(trx: Queryable, eventIds: readonly string[]): Promise<number> {
+    if (eventIds.length === 0) return 0;
+    const n = await trx("inbound_events")
+      .whereIn("event_id", eventIds as string[])
+      .update({ status: "handled", error: null, handled_at: trx.fn.now() });
+    return affectedRows(n);
+  }
+
+  /**
+   * Locks the rows of a batch of events for the rest of `trx` (in event_id order, so two processes
+   * locking overlapping batches cannot deadlock) and returns each one's status.
+   */
+  async lockManyForHandling(
+    trx: Knex.Transaction,
+    eventIds: readonly string[],
+  ): Promise<Map<string, InboundStatus>> {
+    const out = new Map<string, InboundStatus>();
+    if (eventIds.length === 0) return out;
+    const rows = (await trx("inbound_events")
+      .select("event_id", "status")
+      .whereIn("event_id", eventIds as string[])
+      .orderBy("event_id")
+      .forUpdate()) as { event_id: string; status: InboundStatus }[];
+    for (const row of rows) out.set(row.event_id, row.status);
+    return out;
   }
 
   /** Marks a claimed event as handled. Pass the transaction that applied the event's effects. */

@@ -187,20 +187,40 @@ export class Outbox {
   }
 
   /**
-   * Runs `fn` in a transaction that holds the room's delivery lock (a PostgreSQL advisory
-   * transaction lock), or returns "busy" at once when another process holds it. The lock dies with
-   * its connection, so a crashed process never blocks a room. Only for PostgreSQL: PGlite has one
-   * connection, which must not stay in a transaction while a request is in flight.
+   * Runs `fn` while this process holds the room's delivery lock (a PostgreSQL session advisory
+   * lock on a connection set aside for it), or returns "busy" at once when another process holds
+   * it. No transaction is open while `fn` sends (the team rule: no homeserver request inside a
+   * transaction); the lock dies with its connection, so a crashed process never blocks a room.
+   * Only for PostgreSQL: PGlite has one connection and one process.
    */
-  async withRoomLock<T>(roomId: string, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T | "busy"> {
-    return this.knex.transaction(async (trx) => {
-      const result = await trx.raw<{ rows: { locked: boolean }[] }>(
-        "SELECT pg_try_advisory_xact_lock(?, hashtext(?)) AS locked",
-        [ROOM_LOCK_CLASS, roomId],
-      );
-      if (!result.rows[0]?.locked) return "busy" as const;
-      return fn(trx);
-    });
+  async withRoomLock<T>(roomId: string, fn: (trx?: Knex.Transaction) => Promise<T>): Promise<T | "busy"> {
+    const client = this.knex.client as {
+      acquireConnection(): Promise<unknown>;
+      releaseConnection(c: unknown): Promise<void>;
+    };
+    const connection = await client.acquireConnection();
+    try {
+      const result = await this.knex
+        .raw<{ rows: { locked: boolean }[] }>("SELECT pg_try_advisory_lock(?, hashtext(?)) AS locked", [
+          ROOM_LOCK_CLASS,
+          roomId,
+        ])
+        .connection(connection);
+      if (!result.rows[0]?.locked) return "busy";
+      try {
+        return await fn();
+      } finally {
+        await this.knex
+          .raw("SELECT pg_advisory_unlock(?, hashtext(?))", [ROOM_LOCK_CLASS, roomId])
+          .connection(connection)
+          .catch((err) => {
+            // A connection that may still hold the lock must not go back to the pool.
+            (connection as { __knex__disposed?: unknown }).__knex__disposed = err;
+          });
+      }
+    } finally {
+      await client.releaseConnection(connection);
+    }
   }
 
   /**

@@ -24,6 +24,8 @@ export interface ProxyRequest {
   path: string;
   /** For PUT …/rooms/{roomId}/send/{type}/{txnId}. */
   send?: { roomId: string; type: string; txnId: string };
+  /** The request body as text (for rules that look inside, e.g. at a pushed transaction's events). */
+  body?: string;
 }
 
 export interface ProxyRecord extends ProxyRequest {
@@ -65,10 +67,10 @@ export class FaultProxy {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(upstream = ""): Promise<FaultProxy> {
-    const proxy = new FaultProxy(0);
+  static async start(upstream = "", port = 0): Promise<FaultProxy> {
+    const proxy = new FaultProxy(port);
     proxy.upstream = upstream;
-    proxy.port = await proxy.listen(0);
+    proxy.port = await proxy.listen(port);
     return proxy;
   }
 
@@ -115,7 +117,7 @@ export class FaultProxy {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const request = describeRequest(req.method ?? "GET", req.url ?? "/");
-    const action = this.rule(request);
+    const action = this.rule({ ...request, body: body.toString("utf8") });
     const record: ProxyRecord = { ...request, at: Date.now() - this.started, action: action.kind };
     this.records.push(record);
     const finish = (status: number | undefined) => {

@@ -84,3 +84,39 @@ describe("invite allow-list", () => {
     expect(list.allows("@bob:example.org")).toBe(false);
   });
 });
+
+describe("invite allow-list is linear and matches valid server names only", () => {
+  it("does not let a second ':' smuggle a foreign server past @*:example.org", () => {
+    const list = new InviteAllowList(["@*:example.org"], "example.org");
+    expect(list.allows("@x:evil.com:example.org")).toBe(false);
+    expect(list.allows("@x:example.org")).toBe(true);
+    expect(list.allows("@x:EXAMPLE.org")).toBe(true);
+    expect(list.allows("@x:example.org:8448")).toBe(false);
+    expect(new InviteAllowList(["example.org:8448"], "x").allows("@x:example.org:8448")).toBe(true);
+  });
+
+  it("refuses malformed user ids", () => {
+    const list = new InviteAllowList(["*"], "example.org");
+    for (const id of ["", "x", "@:example.org", "@x", "@x:", "@x:exa mple.org", "@x:-bad-.org/"]) {
+      expect(list.allows(id)).toBe(false);
+    }
+    expect(list.allows("@x:[::1]:8448")).toBe(true);
+  });
+
+  it("matches ? and several * exactly", () => {
+    const list = new InviteAllowList(["@a?c*z:*.corp.example"], "x");
+    expect(list.allows("@abcz:eu.corp.example")).toBe(true);
+    expect(list.allows("@abc-middle-z:eu.corp.example")).toBe(true);
+    expect(list.allows("@acz:eu.corp.example")).toBe(false);
+    expect(list.allows("@abcz:corp.example")).toBe(false);
+  });
+
+  it("stays fast on a pattern with many * and a hostile id", () => {
+    const list = new InviteAllowList(["@" + "*a".repeat(100) + "*b:example.org"], "x");
+    const id = "@" + "a".repeat(240) + ":example.org";
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 100; i++) expect(list.allows(id)).toBe(false);
+    // A backtracking regex takes minutes here; generous bound for a busy machine.
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1000);
+  });
+});

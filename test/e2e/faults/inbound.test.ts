@@ -158,14 +158,14 @@ describe("exactly once in, under faults", () => {
           "PostgreSQL connections cut (TCP relay) while 3 messages arrive; restored 1 s after the first 5xx";
       } else {
         // PGlite lives in this process: the fault is a claim that throws as a lost database would.
-        const real = Inbox.prototype.claim;
+        const real = Inbox.prototype.claimBatch;
         let failures = 0;
-        jest.spyOn(Inbox.prototype, "claim").mockImplementation(function (this: Inbox, events) {
+        jest.spyOn(Inbox.prototype, "claimBatch").mockImplementation(function (this: Inbox, events, opts) {
           if (failures < 1 && events.some((e) => e.room_id === room)) {
             failures++;
             return Promise.reject(new Error("injected: database unavailable"));
           }
-          return real.call(this, events);
+          return real.call(this, events, opts);
         });
         injected = "the claim fails once (injected) while 3 messages arrive";
       }
