@@ -18,7 +18,8 @@ const NAME_EXAMPLE = '`!timer 5 min "tea at noon"`';
 
 /** `add <name|id> <duration>` (or `add <duration> to <name|id>`). */
 function parseAdd(rest: string): TimerCommand {
-  const found = readDurationAndText(rest, NAME_EXAMPLE);
+  // The length last first: a timer id (`25m3s`) can look like a length itself.
+  const found = readDurationAndText(rest, NAME_EXAMPLE, { preferEnd: true });
   if (!found || !found.text) {
     return {
       kind: "usage",

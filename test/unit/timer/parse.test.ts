@@ -22,6 +22,9 @@ describe("timer command parsing", () => {
     ["add tea 5m", { kind: "add", ref: "tea", duration: d({ minutes: 5 }) }],
     ["add tea break 1 hour", { kind: "add", ref: "tea break", duration: d({ hours: 1 }) }],
     ["add 5m to tea", { kind: "add", ref: "tea", duration: d({ minutes: 5 }) }],
+    // A timer id that reads like a length (ids are random: this one made a store test flaky).
+    ["add 25m3s 1 hour", { kind: "add", ref: "25m3s", duration: d({ hours: 1 }) }],
+    ["add 2h3md 5m", { kind: "add", ref: "2h3md", duration: d({ minutes: 5 }) }],
   ])("%j", (args, expected) => {
     expect(parseTimerCommand(args)).toEqual(expected);
   });

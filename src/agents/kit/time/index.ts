@@ -63,9 +63,13 @@ export function readTimeAndText(
 }
 
 /** A length of time and the words around it (a timer's name); undefined when there is no length. */
-export function readDurationAndText(text: string, example: string): Located<Duration> | undefined {
+export function readDurationAndText(
+  text: string,
+  example: string,
+  opts: { preferEnd?: boolean } = {},
+): Located<Duration> | undefined {
   capArguments(text, MAX_TIME_TEXT);
-  const found = locate(text, durationReader, DURATION_EXAMPLES);
+  const found = locate(text, durationReader, DURATION_EXAMPLES, opts);
   if (!found) return undefined;
   checkDuration(found.value);
   checkNoTimeInText(found, example);

@@ -53,7 +53,12 @@ function joined(tokens: readonly Token[], from: number, to: number): string {
  * "stretch in 10 minutes"), and the text around it. Refuses, rather than guesses, when words
  * next to the phrase look like more of it ("in 1h 30 tea") or the text holds another time.
  */
-export function locate<T>(text: string, read: Reader<T>, examples: string): Located<T> | undefined {
+export function locate<T>(
+  text: string,
+  read: Reader<T>,
+  examples: string,
+  opts: { preferEnd?: boolean } = {},
+): Located<T> | undefined {
   const tokens = tokenize(text);
   if (!tokens.length) return undefined;
   let found: { value: T; start: number; end: number } | undefined;
@@ -70,11 +75,14 @@ export function locate<T>(text: string, read: Reader<T>, examples: string): Loca
     }
     return undefined;
   };
-  found = attempt(0, false);
-  if (!found) {
+  const atEnd = () => {
     for (let i = Math.max(1, tokens.length - LONGEST_PHRASE); i < tokens.length && !found; i++)
       found = attempt(i, true);
-  }
+  };
+  // "add <name> <length>": a name may itself look like a length (a timer id such as 25m3s).
+  if (opts.preferEnd) atEnd();
+  found ??= attempt(0, false);
+  if (!found && !opts.preferEnd) atEnd();
   if (!found) {
     if (firstError) throw firstError;
     return undefined;
@@ -85,7 +93,9 @@ export function locate<T>(text: string, read: Reader<T>, examples: string): Loca
   const neighbourNext = leading ? tokens[found.end + 1] : undefined;
   // "in 1h30 and a bit tea": whatever follows, "and" right after a time means it went on.
   const andMore = neighbour?.w === "and" && (leading || continuesTime(neighbourNext, true));
-  if (continuesTime(neighbour, leading) || andMore) {
+  // With preferEnd the words before the length name something (a timer, maybe by its id).
+  const judged = leading || !opts.preferEnd;
+  if (judged && (continuesTime(neighbour, leading) || andMore)) {
     const extra = leading ? joined(tokens, found.end, found.end + (andMore ? 2 : 1)) : neighbour!.raw;
     if (ZONE_ABBREVIATIONS.has(neighbour!.w)) {
       throw new UserInputError(
