@@ -8,7 +8,7 @@ import { parseTimerCommand } from "../../src/agents/timer/parse";
 import { parseFaqCommand } from "../../src/agents/faq/parse";
 import { keyProblem, normalizeKey, splitKey } from "../../src/agents/faq/keys";
 import { nearMisses, rankEntries } from "../../src/agents/faq/fuzzy";
-import { readWholeDuration } from "../../src/agents/kit";
+import { readTimeAndText, readWholeDuration } from "../../src/agents/kit";
 import { messageText } from "../../src/appservice/commandRouter";
 import { UserInputError } from "../../src/errors";
 
@@ -148,8 +148,8 @@ const PARSERS: Record<string, (text: string) => unknown> = {
   "reminders: ids": (t) => normalizeId(t),
   "kit: whole duration (snooze)": (t) => readWholeDuration(t),
   "timer: command (durations, names)": (t) => parseTimerCommand(t),
-  "timer: until <time>": (t) =>
-    parseReminder(`until ${t}`.slice(6), { now: NOW, zone: "America/New_York", minIntervalMs: 1000 }),
+  "timer: until <time> (one-off grammar, New York)": (t) =>
+    readTimeAndText(t, { now: NOW, zone: "America/New_York" }, { recurring: false }),
   "faq: command": (t) => parseFaqCommand(t),
   "faq: keys": (t) => [normalizeKey(t), keyProblem(t, 48), splitKey(t)],
   "faq: near misses": (t) =>
