@@ -21,6 +21,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/packages ./packages
 COPY bin ./bin
+COPY assets ./assets
 COPY config/config.sample.yaml ./config/config.sample.yaml
 RUN mkdir -p /data && chown node:node /data
 USER node

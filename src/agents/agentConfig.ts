@@ -2,6 +2,20 @@ import { ConfigError } from "../errors";
 import { validateSection, type SectionSpec } from "../config/fields";
 import { agentUserId, type BridgeConfig } from "../config/bridgeConfig";
 import type { AgentDefinition } from "./types";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+/** A file under assets/, from the source tree (ts-jest) or the build (dist/src/agents). */
+function bundledAsset(...parts: string[]): string | undefined {
+  for (const up of [
+    ["..", ".."],
+    ["..", "..", ".."],
+  ]) {
+    const path = join(__dirname, ...up, "assets", ...parts);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
 
 /** Keys every agent section has, whatever the agent. */
 const COMMON_SPEC = {
@@ -21,6 +35,8 @@ export interface ResolvedAgent {
   userId: string;
   displayName: string;
   avatarUrl?: string;
+  /** The bundled default avatar (a file path), when neither config nor manifest names an mxc:// URI. */
+  bundledAvatar?: string;
   /** The agent's own validated config section (without the common keys). */
   config: Record<string, unknown>;
 }
@@ -48,12 +64,15 @@ export function resolveAgents(
     const enabled = (section.enabled as boolean | undefined) ?? definition.manifest.enabledByDefault;
     if (!enabled) continue;
     const { enabled: _e, display_name, avatar_url, ...own } = section;
+    const avatarUrl = (avatar_url as string | undefined) ?? definition.manifest.avatarUrl;
+    const file = definition.manifest.avatarFile;
     resolved.push({
       definition,
       id,
       userId: agentUserId(config, id),
       displayName: (display_name as string | undefined) ?? definition.manifest.displayName,
-      avatarUrl: (avatar_url as string | undefined) ?? definition.manifest.avatarUrl,
+      avatarUrl,
+      bundledAvatar: avatarUrl === undefined && file ? bundledAsset("avatars", file) : undefined,
       config: own,
     });
   }

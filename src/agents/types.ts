@@ -22,6 +22,8 @@ export interface AgentManifest {
   displayName: string;
   /** mxc:// URI, or undefined for none. */
   avatarUrl?: string;
+  /** A bundled image in assets/avatars/ used when neither this nor config sets an avatar (uploaded once). */
+  avatarFile?: string;
   /** Command word without the "!", e.g. "remind". */
   command: string;
   /** One line, used as the home room topic and in !help lists. */
@@ -33,6 +35,11 @@ export interface AgentManifest {
    * starts with it, directly followed by text, goes to this agent with the whole text as args.
    */
   shortcutPrefix?: string;
+  /**
+   * The core answers `tz` / `timezone` for this agent (one behaviour for every agent: IANA
+   * names, canonical spelling, every agent told through onTimezoneChanged).
+   */
+  timezoneCommand?: boolean;
   /** Whether the agent runs when its config section does not say. */
   enabledByDefault: boolean;
   /** The agent's own config keys (validated, with defaults; env MAB_AGENTS_<ID>_<KEY>). */
@@ -50,6 +57,19 @@ export interface OutgoingMessage {
   mentions?: string[];
   /** Mention the whole room (@room); the caller must have checked the sender may. */
   mentionRoom?: boolean;
+  /** Post into this thread (the thread root's event id). Replies to a threaded command are there already. */
+  threadId?: string;
+}
+
+/** A message the bridge received earlier (e.g. the one a command replies to). */
+export interface KnownMessage {
+  eventId: string;
+  roomId: string;
+  sender: string;
+  /** Its plain text (reply fallbacks removed). */
+  body: string;
+  /** matrix.to link to it. */
+  permalink: string;
 }
 
 /** Facts about rooms and users that agents need for permission checks. */
@@ -74,8 +94,12 @@ export interface AgentSchedule {
 export interface UserSettings {
   /** The user's IANA timezone, or the bridge default (bridge.default_timezone). */
   timezone(userId: string): Promise<string>;
-  /** Validate the name first (e.g. with luxon's IANAZone.isValidZone). */
-  setTimezone(userId: string, timezone: string): Promise<void>;
+  /**
+   * Validates an IANA name, stores its canonical spelling and tells every agent
+   * (onTimezoneChanged). Throws UserInputError for unknown names. Returns the canonical name
+   * and what the agents said they did ("2 recurring reminders moved").
+   */
+  setTimezone(userId: string, timezone: string): Promise<{ zone: string; previous: string; notes: string[] }>;
 }
 
 /** What every agent context has, whether an event or a scheduled item triggered it. */
@@ -118,6 +142,15 @@ export interface CommandContext<C = Record<string, unknown>> extends EventContex
   args: string;
   /** The event this message replies to, if any (e.g. "cancel" in reply to a confirmation). */
   inReplyTo?: string;
+  /** The message replied to, when the bridge saw it (null if not, or if it is gone). */
+  repliedMessage(): Promise<KnownMessage | null>;
+  /** The thread the command was sent in (its root event id); replies go there by themselves. */
+  threadId?: string;
+  /**
+   * Set when this command is an edit (m.replace) of an earlier command of this agent, sent
+   * within a few minutes: replace what the original created. Replies edit the original reply.
+   */
+  edit?: { originalEventId: string };
 }
 
 export interface ReactionContext<C = Record<string, unknown>> extends EventContext<C> {
@@ -129,6 +162,13 @@ export interface ReactionContext<C = Record<string, unknown>> extends EventConte
 export interface RedactionContext<C = Record<string, unknown>> extends EventContext<C> {
   /** The id of the redacted event (e.g. a reaction being removed). */
   redacts: string;
+}
+
+/** A user changed their timezone (through any agent's `tz`): move what depends on it. */
+export interface TimezoneChangeContext<C = Record<string, unknown>> extends AgentContextBase<C> {
+  userId: string;
+  previous: string;
+  zone: string;
 }
 
 export interface RoomUpgradeContext<C = Record<string, unknown>> extends EventContext<C> {
@@ -171,6 +211,8 @@ export interface Agent<C = Record<string, unknown>> {
   onRedaction?(ctx: RedactionContext<C>): Promise<void>;
   /** The room was upgraded (tombstone): move the agent's data to the new room. */
   onRoomUpgrade?(ctx: RoomUpgradeContext<C>): Promise<void>;
+  /** A user's timezone changed; return a short sentence for the confirmation if anything moved. */
+  onTimezoneChanged?(ctx: TimezoneChangeContext<C>): Promise<string | void>;
   /** One of this agent's scheduled items fell due. */
   onDue?(ctx: DueContext<C>): Promise<void>;
 }

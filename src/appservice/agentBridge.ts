@@ -273,10 +273,19 @@ export class AgentBridge {
     log.info({ port: this.port, bind: this.config.appservice.bind_address }, "Appservice API listening");
     await pingHomeserver(this.client, this.config);
 
-    await syncAgentUsers(intents, [
-      { userId: botUserId(this.config), displayName: `${this.config.bridge.space_name} bridge` },
-      ...this.agents.map((a) => ({ userId: a.userId, displayName: a.displayName, avatarUrl: a.avatarUrl })),
-    ]);
+    await syncAgentUsers(
+      intents,
+      [
+        { userId: botUserId(this.config), displayName: `${this.config.bridge.space_name} bridge` },
+        ...this.agents.map((a) => ({
+          userId: a.userId,
+          displayName: a.displayName,
+          avatarUrl: a.avatarUrl,
+          bundledAvatar: a.bundledAvatar,
+        })),
+      ],
+      knex,
+    );
     await devices.ensureAll([botUserId(this.config), ...this.agents.map((a) => a.userId)]);
     await host.startAll(knex);
     this.scheduler = new SchedulerDispatcher(

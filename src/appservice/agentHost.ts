@@ -7,21 +7,24 @@ import type { ScheduleStore, ScheduledItem } from "../store/scheduleStore";
 import type { ResolvedAgent } from "../agents/agentConfig";
 import type {
   Agent,
-  AgentSchedule,
   AgentServices,
-  UserSettings,
+  CommandContext,
   DueContext,
   EventContext,
   MatrixEvent,
   OutgoingMessage,
   RoomFacts,
 } from "../agents/types";
-import { messageContent } from "../queue/renderMessage";
+import type { MessagePlace } from "../queue/renderMessage";
 import { RateLimiter } from "./rateLimiter";
-import { UserPrefs } from "../store/userPrefs";
+import { knownMessage, readEdit, replyTarget, threadOf } from "./conversation";
+import { answerTimezoneCommand, isTimezoneCommand } from "./timezones";
+import { AgentContexts } from "./agentContexts";
 import { needsHomeserver } from "../store/transactionScope";
 
 const log = moduleLogger("appservice/agents");
+
+export type CommandOutcome = "ok" | "user_error" | "failed" | "rate_limited";
 
 export interface AgentHostOptions {
   commandsPerMinute: number;
@@ -30,6 +33,10 @@ export interface AgentHostOptions {
   defaultTimezone: string;
   /** Opens (or reuses) the DM between an agent and a user. */
   openDm(agent: ResolvedAgent, userId: string, db: Knex.Transaction): Promise<string>;
+  /** The time agents see as `now` (tests pass a fixed clock). */
+  clock?: () => Date;
+  /** Called once per command, e.g. for metrics. */
+  commandFinished?(agentId: string, outcome: CommandOutcome, ms: number): void;
 }
 
 export type EventHook = "onReaction" | "onRedaction" | "onRoomUpgrade";
@@ -44,6 +51,8 @@ export class AgentHost {
   private readonly instances = new Map<string, Agent>();
   private readonly limiter: RateLimiter;
   private readonly warnedAboutRate = new Set<string>();
+  private readonly clock: () => Date;
+  private readonly contexts: AgentContexts;
 
   constructor(
     readonly agents: readonly ResolvedAgent[],
@@ -53,6 +62,16 @@ export class AgentHost {
     private readonly opts: AgentHostOptions,
   ) {
     this.limiter = new RateLimiter(opts.commandsPerMinute);
+    this.clock = opts.clock ?? (() => new Date());
+    this.contexts = new AgentContexts(
+      agents,
+      this.instances,
+      outbox,
+      schedules,
+      facts,
+      opts.defaultTimezone,
+      this.clock,
+    );
   }
 
   byUserId(userId: string): ResolvedAgent | undefined {
@@ -95,20 +114,15 @@ export class AgentHost {
     }
   }
 
-  /** Writes a reply to `event` into the outbox as part of `db`. */
-  async reply(
+  /** Writes a reply to `event` into the outbox as part of `db` (in its thread, if it has one). */
+  reply(
     db: Knex.Transaction,
     agent: ResolvedAgent,
     event: MatrixEvent,
     message: string | OutgoingMessage,
+    place?: MessagePlace,
   ) {
-    return this.outbox.enqueue(db, {
-      roomId: event.room_id,
-      sender: agent.userId,
-      type: "m.room.message",
-      content: messageContent(message, { eventId: event.event_id }),
-      sourceEventId: event.event_id,
-    });
+    return this.contexts.reply(db, agent, event, message, place);
   }
 
   async runCommand(
@@ -120,6 +134,19 @@ export class AgentHost {
     /** A shortcut (?key) in a group room: people may not mean it as a command, so no warning. */
     shortcut = false,
   ): Promise<void> {
+    const started = performance.now();
+    const outcome = await this.command(trx, agent, event, args, isDirect, shortcut);
+    if (outcome) this.opts.commandFinished?.(agent.id, outcome, performance.now() - started);
+  }
+
+  private async command(
+    trx: Knex.Transaction,
+    agent: ResolvedAgent,
+    event: MatrixEvent,
+    args: string,
+    isDirect: boolean,
+    shortcut: boolean,
+  ): Promise<CommandOutcome | undefined> {
     if (!this.limiter.take(event.sender)) {
       if (!shortcut && !this.warnedAboutRate.has(event.sender)) {
         this.warnedAboutRate.add(event.sender);
@@ -130,23 +157,76 @@ export class AgentHost {
           "You are sending commands too fast; I'll skip a few. Try again in a minute.",
         );
       }
-      return;
+      return "rate_limited";
     }
     this.warnedAboutRate.delete(event.sender);
+    // Where the answer goes: the command's thread; for a corrected command, over the old answer.
+    const edit = await readEdit(trx, agent.userId, event);
+    if (edit.kind === "ignore") return undefined;
+    if (edit.kind === "too_late") {
+      await this.reply(
+        trx,
+        agent,
+        event,
+        "I only take edits made within 10 minutes of a command. Send it again as a new message.",
+      );
+      return "user_error";
+    }
+    // An edit carries no relations of its own: the thread and the reply are the original's.
+    const command = edit.kind === "edit" ? edit.original : event;
+    const threadId = threadOf(command);
+    let place: MessagePlace = { eventId: event.event_id, threadId };
+    if (edit.kind === "edit") {
+      place = edit.replyEventId
+        ? { replaces: edit.replyEventId }
+        : { eventId: edit.originalEventId, threadId };
+    }
+    const answer = (message: string | OutgoingMessage) => this.reply(trx, agent, event, message, place);
     if (/^help$/i.test(args) || (args === "" && !isDirect)) {
-      await this.reply(trx, agent, event, agent.definition.manifest.help);
-      return;
+      await answer(agent.definition.manifest.help);
+      return "ok";
     }
     const instance = this.instances.get(agent.id);
     if (!instance) {
-      await this.reply(trx, agent, event, "Sorry, I am offline at the moment. Please try again later.");
-      return;
+      await answer("Sorry, I am offline at the moment. Please try again later.");
+      return "failed";
     }
-    const relates = event.content["m.relates_to"] as { "m.in_reply_to"?: { event_id?: string } } | undefined;
-    const inReplyTo = relates?.["m.in_reply_to"]?.event_id;
-    await this.contained(trx, agent, event, true, (db) =>
-      instance.onCommand({ ...this.eventContext(db, agent, event), isDirect, args, inReplyTo }),
-    );
+    const now = this.clock();
+    if (agent.definition.manifest.timezoneCommand && isTimezoneCommand(args)) {
+      return this.contained(trx, agent, event, place, true, async (db) => {
+        const users = this.contexts.users(db);
+        const prefix = isDirect ? "" : `!${agent.definition.manifest.command} `;
+        await this.reply(
+          db,
+          agent,
+          event,
+          await answerTimezoneCommand(users, event.sender, args, now, prefix),
+          place,
+        );
+      });
+    }
+    return this.contained(trx, agent, event, place, true, (db) => {
+      let first = true;
+      const ctx: CommandContext = {
+        ...this.contexts.event(db, agent, event, now),
+        // Only the first answer to a corrected command replaces the old one; any more are new.
+        reply: async (message) => {
+          const at = first ? place : { eventId: event.event_id, threadId };
+          first = false;
+          return (await this.reply(db, agent, event, message, at)).id;
+        },
+        isDirect,
+        args,
+        inReplyTo: replyTarget(command),
+        repliedMessage: async () => {
+          const target = replyTarget(command);
+          return target ? knownMessage(db, event.room_id, target) : null;
+        },
+        threadId,
+        edit: edit.kind === "edit" ? { originalEventId: edit.originalEventId } : undefined,
+      };
+      return instance.onCommand(ctx);
+    });
   }
 
   /** Reactions, redactions and room upgrades go to every agent in the room that handles them. */
@@ -161,8 +241,8 @@ export class AgentHost {
     const fn = instance?.[hook] as ((ctx: EventContext) => Promise<void>) | undefined;
     if (!instance || !fn) return;
     // No apology for hooks: the user did not address the agent, so failures are only logged.
-    await this.contained(trx, agent, event, false, (db) =>
-      fn.call(instance, { ...this.eventContext(db, agent, event), ...extra }),
+    await this.contained(trx, agent, event, undefined, false, (db) =>
+      fn.call(instance, { ...this.contexts.event(db, agent, event, this.clock()), ...extra }),
     );
   }
 
@@ -175,23 +255,15 @@ export class AgentHost {
     const instance = this.instances.get(item.agentId);
     if (!agent || !instance?.onDue)
       throw new Error(`Agent ${item.agentId} cannot handle scheduled items now`);
-    const now = new Date();
+    const now = this.clock();
     let repeat: { repeatAt: Date; payload?: Record<string, unknown> } | undefined;
     const ctx: DueContext = {
+      ...this.contexts.base(trx, agent, now, log.child({ agent: agent.id, itemId: item.id })),
       itemId: item.id,
       payload: item.payload,
       dueAt: item.dueAt,
       lateMs: Math.max(0, now.getTime() - item.dueAt.getTime()),
       firedCount: item.firedCount,
-      agentUserId: agent.userId,
-      config: agent.config,
-      db: trx,
-      log: log.child({ agent: agent.id, itemId: item.id }),
-      now,
-      rooms: this.facts,
-      schedule: this.scheduleFor(trx, agent),
-      users: this.usersFor(trx),
-      send: async (roomId, message) => (await this.send(trx, agent, roomId, message)).id,
       openDm: (userId) => this.opts.openDm(agent, userId, trx),
       repeatAt: (dueAt, payload) => {
         repeat = { repeatAt: dueAt, payload };
@@ -201,84 +273,24 @@ export class AgentHost {
     return repeat ?? "done";
   }
 
-  private send(
-    db: Knex.Transaction,
-    agent: ResolvedAgent,
-    roomId: string,
-    message: string | OutgoingMessage,
-    source?: string,
-  ) {
-    return this.outbox.enqueue(db, {
-      roomId,
-      sender: agent.userId,
-      type: "m.room.message",
-      content: messageContent(message),
-      sourceEventId: source,
-    });
-  }
-
-  private scheduleFor(db: Knex.Transaction, agent: ResolvedAgent): AgentSchedule {
-    return {
-      at: (dueAt, payload) => this.schedules.add(db, agent.id, dueAt, payload),
-      cancel: (itemId) => this.schedules.cancel(db, agent.id, itemId),
-      reschedule: (itemId, dueAt) => this.schedules.reschedule(db, agent.id, itemId, dueAt),
-    };
-  }
-
-  private usersFor(db: Knex.Transaction): UserSettings {
-    const prefs = new UserPrefs(db);
-    return {
-      timezone: async (userId) => (await prefs.timezone(userId)) ?? this.opts.defaultTimezone,
-      setTimezone: (userId, timezone) => prefs.setTimezone(userId, timezone),
-    };
-  }
-
-  private eventContext(db: Knex.Transaction, agent: ResolvedAgent, event: MatrixEvent): EventContext {
-    return {
-      event,
-      roomId: event.room_id,
-      sender: event.sender,
-      agentUserId: agent.userId,
-      config: agent.config,
-      db,
-      log: log.child({ agent: agent.id, roomId: event.room_id, eventId: event.event_id }),
-      now: new Date(),
-      rooms: this.facts,
-      schedule: this.scheduleFor(db, agent),
-      users: this.usersFor(db),
-      reply: async (message) => (await this.reply(db, agent, event, message)).id,
-      send: async (roomId, message) => (await this.send(db, agent, roomId, message, event.event_id)).id,
-      react: async (roomId, eventId, key) =>
-        (
-          await this.outbox.enqueue(db, {
-            roomId,
-            sender: agent.userId,
-            type: "m.reaction",
-            content: { "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key } },
-            sourceEventId: event.event_id,
-          })
-        ).id,
-      // Through the event's transaction: on the embedded database it holds the only connection.
-      sentEventId: async (outboxId) => (await new Outbox(db).get(outboxId))?.sentEventId ?? null,
-    };
-  }
-
   /** Runs `fn` in a savepoint; on failure rolls it back and (optionally) apologises with a reference. */
   private async contained(
     trx: Knex.Transaction,
     agent: ResolvedAgent,
     event: MatrixEvent,
+    place: MessagePlace | undefined,
     apologise: boolean,
     fn: (db: Knex.Transaction) => Promise<void>,
-  ): Promise<void> {
+  ): Promise<CommandOutcome> {
     try {
       await trx.transaction(fn);
+      return "ok";
     } catch (err) {
       // Not the agent's failure: the whole transaction re-runs once the homeserver answered.
       if (needsHomeserver(err)) throw err;
       if (err instanceof UserInputError) {
-        await this.reply(trx, agent, event, err.message);
-        return;
+        await this.reply(trx, agent, event, err.message, place);
+        return "user_error";
       }
       const ref = randomBytes(4).toString("hex");
       log.error(
@@ -293,7 +305,14 @@ export class AgentHost {
         "Agent failed on an event",
       );
       if (apologise)
-        await this.reply(trx, agent, event, `Sorry, something went wrong on my side (reference \`${ref}\`).`);
+        await this.reply(
+          trx,
+          agent,
+          event,
+          `Sorry, something went wrong on my side (reference \`${ref}\`).`,
+          place,
+        );
+      return "failed";
     }
   }
 }

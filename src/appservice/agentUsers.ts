@@ -1,5 +1,10 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
 import { errorMessage } from "../errors";
+import { ProfileStore } from "../store/profileStore";
 import type { IntentProvider } from "./matrixIntents";
 
 const log = moduleLogger("appservice/users");
@@ -8,6 +13,35 @@ export interface DesiredProfile {
   userId: string;
   displayName: string;
   avatarUrl?: string;
+  /** A bundled image to upload (once) and use when `avatarUrl` is not set. */
+  bundledAvatar?: string;
+}
+
+/**
+ * The mxc:// URI of a bundled image: uploaded the first time, then remembered in agent_profiles
+ * under its content hash (`media:sha256:<hex>`), so a restart re-uses it and a changed image is
+ * uploaded again. Undefined (and logged) when the upload fails: the agent just has no avatar.
+ */
+export async function bundledAvatarUrl(
+  intents: IntentProvider,
+  knex: Knex,
+  userId: string,
+  file: string,
+): Promise<string | undefined> {
+  try {
+    const data = readFileSync(file);
+    const key = `media:sha256:${createHash("sha256").update(data).digest("hex")}`;
+    const store = new ProfileStore(knex);
+    const known = (await store.get(key))?.avatarUrl;
+    if (known) return known;
+    const mxc = await intents.intent(userId).uploadContent(data, { name: basename(file), type: "image/png" });
+    await store.upsert(key, { avatarUrl: mxc });
+    log.info({ userId, file: basename(file), mxc }, "Uploaded the bundled avatar");
+    return mxc;
+  } catch (err) {
+    log.warn({ userId, file, err: errorMessage(err) }, "Could not upload the bundled avatar; going without");
+    return undefined;
+  }
 }
 
 export interface SyncReport {
@@ -24,12 +58,17 @@ export interface SyncReport {
 export async function syncAgentUsers(
   intents: IntentProvider,
   users: readonly DesiredProfile[],
+  knex?: Knex,
 ): Promise<SyncReport> {
   const report: SyncReport = { ok: [], changed: [], failed: [] };
-  for (const user of users) {
+  for (const desired of users) {
     try {
-      const intent = intents.intent(user.userId);
+      const intent = intents.intent(desired.userId);
       await intent.ensureRegistered();
+      const user = { ...desired };
+      if (user.avatarUrl === undefined && user.bundledAvatar && knex) {
+        user.avatarUrl = await bundledAvatarUrl(intents, knex, user.userId, user.bundledAvatar);
+      }
       const current = await intent
         .getProfileInfo(user.userId, undefined, false)
         .catch(() => ({}) as { displayname?: string; avatar_url?: string });
@@ -45,8 +84,8 @@ export async function syncAgentUsers(
       if (fields.length) report.changed.push({ userId: user.userId, fields });
       report.ok.push(user.userId);
     } catch (err) {
-      log.error({ userId: user.userId, err: errorMessage(err) }, "Could not register or update the user");
-      report.failed.push({ userId: user.userId, error: errorMessage(err) });
+      log.error({ userId: desired.userId, err: errorMessage(err) }, "Could not register or update the user");
+      report.failed.push({ userId: desired.userId, error: errorMessage(err) });
     }
   }
   log.info(

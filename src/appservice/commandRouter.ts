@@ -12,20 +12,25 @@ export interface RoomFacts {
   isJoined(agentUserId: string): Promise<boolean>;
 }
 
-/** The text of a message event, or undefined for non-text messages and edits. */
+/**
+ * The text of a message event, or undefined for non-text messages. An edit (m.replace) reads
+ * as its new content: the host decides whether it corrects an earlier command (agentHost).
+ */
 export function messageText(event: MatrixEvent): string | undefined {
   if (event.type !== "m.room.message") return undefined;
-  const content = event.content;
+  let content = event.content;
+  if ((content["m.relates_to"] as { rel_type?: string } | undefined)?.rel_type === "m.replace") {
+    const replacement = content["m.new_content"];
+    if (!replacement || typeof replacement !== "object") return undefined;
+    content = replacement as Record<string, unknown>;
+  }
   if (typeof content.body !== "string") return undefined;
   if (content.msgtype !== "m.text" && content.msgtype !== "m.emote") return undefined;
-  // Edits arrive as new events with m.new_content; acting on them would run commands twice.
-  if ((content["m.relates_to"] as { rel_type?: string } | undefined)?.rel_type === "m.replace")
-    return undefined;
   return stripReplyFallback(content.body);
 }
 
 /** Replies may carry the quoted original as "> " lines before the text (old clients). */
-function stripReplyFallback(body: string): string {
+export function stripReplyFallback(body: string): string {
   const lines = body.split("\n");
   let i = 0;
   while (i < lines.length && lines[i].startsWith(">")) i++;

@@ -3,6 +3,7 @@ import yaml from "js-yaml";
 import { ConfigError, BridgeError } from "../errors";
 import { validateSection, type SectionSpec, type SectionValues } from "./fields";
 import { deliverySpec } from "./deliveryConfig";
+import { canonicalZone } from "../agents/kit/time/zone";
 
 const LOCALPART = /^[a-z0-9._=\-/]+$/;
 const LOCALPART_HINT = "Use lower-case letters, digits and . _ = - / only";
@@ -154,12 +155,26 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     homeserver: validateSection(["homeserver"], homeserverSpec, input.homeserver, env),
     appservice: validateSection(["appservice"], appserviceSpec, input.appservice, env),
     database: validateSection(["database"], databaseSpec, input.database, env),
-    bridge: validateSection(["bridge"], bridgeSpec, input.bridge, env),
+    bridge: withZone(validateSection(["bridge"], bridgeSpec, input.bridge, env), env),
     logging: validateSection(["logging"], loggingSpec, input.logging, env),
     metrics: validateSection(["metrics"], metricsSpec, input.metrics, env),
     delivery: validateSection(["delivery"], deliverySpec, input.delivery, env),
     agents: agents as Record<string, unknown>,
   };
+}
+
+/** bridge.default_timezone must be in the IANA database (a typo would break every time phrase). */
+function withZone<T extends { default_timezone: string }>(bridge: T, env: NodeJS.ProcessEnv): T {
+  const zone = canonicalZone(bridge.default_timezone);
+  if (!zone) {
+    const from = env.MAB_BRIDGE_DEFAULT_TIMEZONE !== undefined ? " (from MAB_BRIDGE_DEFAULT_TIMEZONE)" : "";
+    throw new ConfigError(
+      "bridge.default_timezone",
+      `"${bridge.default_timezone}"${from} is not a timezone in the IANA database`,
+      "Use an IANA timezone name such as Europe/Berlin, America/New_York or UTC",
+    );
+  }
+  return { ...bridge, default_timezone: zone };
 }
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): BridgeConfig {

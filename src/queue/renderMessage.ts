@@ -47,10 +47,20 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-/** Builds m.room.message content: plain body plus sanitized HTML, mentions, and reply relation. */
+/** Where a message goes in the conversation: in reply to an event, in a thread, or as an edit. */
+export interface MessagePlace {
+  /** Reply to this event (m.in_reply_to). */
+  eventId?: string;
+  /** Inside this thread (the root's event id): an m.thread relation. */
+  threadId?: string;
+  /** Replace (edit) this earlier message of ours: m.replace with m.new_content. */
+  replaces?: string;
+}
+
+/** Builds m.room.message content: plain body plus sanitized HTML, mentions, and its relation. */
 export function messageContent(
   message: string | OutgoingMessage,
-  replyTo?: { eventId: string },
+  place?: MessagePlace,
 ): Record<string, unknown> {
   const msg: OutgoingMessage = typeof message === "string" ? { markdown: message } : message;
   const mentions = [...new Set(msg.mentions ?? [])];
@@ -67,6 +77,38 @@ export function messageContent(
   if (mentions.length) mentionBlock.user_ids = mentions;
   if (msg.mentionRoom) mentionBlock.room = true;
   content["m.mentions"] = mentionBlock;
-  if (replyTo) content["m.relates_to"] = { "m.in_reply_to": { event_id: replyTo.eventId } };
+  if (place?.replaces) return editContent(content, place.replaces);
+  const threadId = place?.threadId ?? msg.threadId;
+  if (threadId) {
+    // Clients without threads show it as a reply (is_falling_back) to the command or the root.
+    content["m.relates_to"] = {
+      rel_type: "m.thread",
+      event_id: threadId,
+      is_falling_back: !place?.eventId,
+      "m.in_reply_to": { event_id: place?.eventId ?? threadId },
+    };
+  } else if (place?.eventId) {
+    content["m.relates_to"] = { "m.in_reply_to": { event_id: place.eventId } };
+  }
   return content;
+}
+
+/**
+ * An edit of our earlier message: clients show `m.new_content` in place of the original; the
+ * outer body, starred, is the fallback for clients without edits. Mentions are not repeated in
+ * the outer event, so an edit does not notify again.
+ */
+function editContent(content: Record<string, unknown>, target: string): Record<string, unknown> {
+  const outer: Record<string, unknown> = {
+    msgtype: content.msgtype,
+    body: `* ${String(content.body)}`,
+    "m.new_content": content,
+    "m.relates_to": { rel_type: "m.replace", event_id: target },
+    "m.mentions": {},
+  };
+  if (content.formatted_body !== undefined) {
+    outer.format = content.format;
+    outer.formatted_body = `* ${String(content.formatted_body)}`;
+  }
+  return outer;
 }

@@ -53,6 +53,8 @@ export interface Human {
   createDm(withUserId: string): Promise<string>;
   /** Sends m.room.message m.text; returns the event id. */
   sendText(roomId: string, body: string): Promise<string>;
+  /** Sends m.room.message with any content (replies, edits, thread messages); returns the event id. */
+  sendContent(roomId: string, content: Record<string, unknown>): Promise<string>;
   /** First timeline event in `roomId` (already seen or future) matching `predicate`. */
   waitForEvent(
     roomId: string,
@@ -415,6 +417,11 @@ export async function createHuman(synapse: SynapseHandle, username?: string): Pr
 
     async sendText(roomId, body) {
       const res = await client.sendTextMessage(roomId, body);
+      return res.event_id;
+    },
+
+    async sendContent(roomId, content) {
+      const res = await client.sendEvent(roomId, "m.room.message" as never, content as never);
       return res.event_id;
     },
 

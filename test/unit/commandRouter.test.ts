@@ -92,9 +92,17 @@ describe("command routing", () => {
     expect(await routeMessage(msg("faqulous"), agents, everyoneJoined)).toEqual({ kind: "none" });
   });
 
-  it("ignores edits, notices and non-text messages", async () => {
-    const edit = msg("!faq x", { "m.relates_to": { rel_type: "m.replace", event_id: "$o" } });
-    expect(messageText(edit)).toBeUndefined();
+  it("reads an edit as its new content (the host decides if it corrects a command)", () => {
+    const edit = msg("* !faq x", {
+      "m.relates_to": { rel_type: "m.replace", event_id: "$o" },
+      "m.new_content": { msgtype: "m.text", body: "!faq y" },
+    });
+    expect(messageText(edit)).toBe("!faq y");
+    const broken = msg("* !faq x", { "m.relates_to": { rel_type: "m.replace", event_id: "$o" } });
+    expect(messageText(broken)).toBeUndefined();
+  });
+
+  it("ignores notices and non-text messages", async () => {
     expect(messageText(msg("!faq x", { msgtype: "m.notice" }))).toBeUndefined();
     expect(messageText({ ...msg("x"), type: "m.reaction" })).toBeUndefined();
   });

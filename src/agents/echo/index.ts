@@ -16,6 +16,7 @@ export const echoAgent: AgentDefinition = {
   manifest: {
     id: "echo",
     displayName: "Echo",
+    avatarFile: "echo.png",
     command: "echo",
     summary: "Repeats what you say: a quick check that the bridge works.",
     help: HELP,

@@ -1,4 +1,4 @@
-import { validateSection, type SectionSpec, type SectionValues } from "../../config/fields";
+import { validateSection, type SectionSpec, type SectionValues } from "../kit";
 
 /** `agents.faq` in config.yaml (env: MAB_AGENTS_FAQ_<KEY>). */
 export const FAQ_CONFIG_SPEC = {

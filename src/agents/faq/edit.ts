@@ -1,4 +1,4 @@
-import { moduleLogger } from "../../logging/logger";
+import { agentLogger } from "../kit";
 import type { CommandContext } from "../types";
 import type { FaqConfig } from "./config";
 import { escapeMarkdown } from "./format";
@@ -9,7 +9,7 @@ import { GLOBAL, type FaqStore } from "./store";
 import { answerProblem } from "./safety";
 import { parseImport } from "./transfer";
 
-const log = moduleLogger("agents/faq/edit");
+const log = agentLogger("agents/faq/edit");
 
 /** Thrown inside edit handlers to answer the user and change nothing. */
 class Refused extends Error {}

@@ -1,4 +1,4 @@
-import { DateTime } from "luxon";
+import { inZone } from "../kit";
 
 /**
  * Backslash-escapes the Markdown syntax that acts mid-line, so user text (names, snippets)
@@ -18,13 +18,15 @@ export function snippet(text: string, max = 80): string {
 
 /** A fenced code block that the content cannot close early (the fence outgrows any backtick run). */
 export function codeBlock(content: string, language = ""): string {
-  const longest = Math.max(0, ...(content.match(/`+/g) ?? []).map((run) => run.length));
+  // A loop, not Math.max(...runs): a spread of a million runs overflows the stack.
+  let longest = 0;
+  for (const run of content.matchAll(/`+/g)) longest = Math.max(longest, run[0].length);
   const fence = "`".repeat(Math.max(3, longest + 1));
   return `${fence}${language}\n${content}\n${fence}`;
 }
 
 /** "2025-03-01 14:05" in the given IANA zone. */
 export function formatWhen(at: Date, zone: string): string {
-  const dt = DateTime.fromJSDate(at).setZone(zone);
-  return (dt.isValid ? dt : DateTime.fromJSDate(at).toUTC()).toFormat("yyyy-LL-dd HH:mm");
+  const dt = inZone(at, zone);
+  return (dt.isValid ? dt : inZone(at, "UTC")).toFormat("yyyy-LL-dd HH:mm");
 }

@@ -1,13 +1,25 @@
 /**
  * Fuzzy matching for FAQ keys and a small ranked search, written here so the agent has no
- * dependency for it. Distances are over Unicode code points, not UTF-16 units.
+ * dependency for it. Distances are over Unicode code points, not UTF-16 units. Every input is
+ * bounded (a query's length and words, a word's length for typos), so a hostile query costs
+ * no more than an ordinary one.
  */
+import { UserInputError } from "../kit";
+
+/** Longest search, and most words in it. */
+export const MAX_SEARCH_CHARS = 300;
+export const MAX_SEARCH_WORDS = 20;
+/** Words longer than this only match exactly (no typo tolerance). */
+const MAX_FUZZY_WORD = 48;
 
 /**
  * Optimal string alignment distance (Levenshtein plus adjacent transpositions, so "wfii"
  * is one edit from "wifi"). Stops early and returns `max + 1` once the distance exceeds `max`.
  */
 export function editDistance(a: string, b: string, max = Infinity): number {
+  // A string has at least half as many code points as UTF-16 units: a length gap beyond `max`
+  // is visible before copying either string.
+  if (a.length / 2 - b.length > max || b.length / 2 - a.length > max) return max + 1;
   const s = [...a];
   const t = [...b];
   if (Math.abs(s.length - t.length) > max) return max + 1;
@@ -53,6 +65,7 @@ export interface Suggestion {
  * the query (3+ characters) counts as one edit away, so "pass" finds "password".
  */
 export function nearMisses(query: string, known: Iterable<string>, limit = 3): Suggestion[] {
+  if (query.length > 4 * MAX_FUZZY_WORD) return [];
   const max = tolerance(query);
   const out: Suggestion[] = [];
   for (const key of new Set(known)) {
@@ -93,14 +106,15 @@ export function searchScore(entry: Searchable, query: readonly string[]): number
   let total = 0;
   let matched = 0;
   for (const w of query) {
+    const fuzzy = w.length <= MAX_FUZZY_WORD;
     let s = 0;
     if (keyWords.includes(w) || entry.key === w) s += 10;
     else if (entry.key.includes(w)) s += 6;
-    else if (w.length >= 4 && keyWords.some((k) => editDistance(k, w, 1) <= 1)) s += 4;
+    else if (w.length >= 4 && fuzzy && keyWords.some((k) => editDistance(k, w, 1) <= 1)) s += 4;
     const hits = answerWords.filter((a) => a === w).length;
     if (hits > 0) s += 2 + Math.min(hits, 5) * 0.5;
     else if (w.length >= 3 && answerWords.some((a) => a.startsWith(w))) s += 1;
-    else if (w.length >= 5 && answerWords.some((a) => editDistance(a, w, 1) <= 1)) s += 0.5;
+    else if (w.length >= 5 && fuzzy && answerWords.some((a) => editDistance(a, w, 1) <= 1)) s += 0.5;
     if (s > 0) matched++;
     total += s;
   }
@@ -108,8 +122,17 @@ export function searchScore(entry: Searchable, query: readonly string[]): number
   return total * (matched / query.length) + (matched === query.length ? 3 : 0);
 }
 
-export function rankEntries<T extends Searchable>(entries: readonly T[], text: string, limit: number): T[] {
+/** The words of a search, refused with a clear message when there are too many. */
+export function searchWords(text: string): string[] {
+  const tooLong = `That search is too long: use at most ${MAX_SEARCH_WORDS} words (${MAX_SEARCH_CHARS} characters), e.g. \`!faq search printer paper\`.`;
+  if (text.length > MAX_SEARCH_CHARS) throw new UserInputError(tooLong);
   const query = [...new Set(words(text))];
+  if (query.length > MAX_SEARCH_WORDS) throw new UserInputError(tooLong);
+  return query;
+}
+
+export function rankEntries<T extends Searchable>(entries: readonly T[], text: string, limit: number): T[] {
+  const query = searchWords(text);
   return entries
     .map((entry) => ({ entry, score: searchScore(entry, query) }))
     .filter((x) => x.score > 0)

@@ -1,4 +1,4 @@
-import { moduleLogger } from "../../logging/logger";
+import { agentLogger, capArguments } from "../kit";
 import type { AgentDefinition, AgentManifest, CommandContext, RoomUpgradeContext } from "../types";
 import { FAQ_CONFIG_SPEC, faqConfig } from "./config";
 import { addAlias, deleteEntry, edit, importEntries, revertEntry, setEntry, setShortcut } from "./edit";
@@ -7,7 +7,8 @@ import { parseFaqCommand } from "./parse";
 import { handleExport, handleGet, handleHistory, handleList, handleSearch } from "./read";
 import { FaqStore } from "./store";
 
-const log = moduleLogger("agents/faq");
+const log = agentLogger("agents/faq");
+const MAX_FAQ_COMMAND = 256 * 1024;
 
 const HELP = [
   "I keep answers to frequent questions, per room and for the whole bridge.",
@@ -31,6 +32,7 @@ const HELP = [
 const manifest: AgentManifest = {
   id: "faq",
   displayName: "FAQ",
+  avatarFile: "faq.png",
   command: "faq",
   summary: "Answers frequent questions: `!faq <key>` or `?key`; moderators save answers.",
   help: HELP,
@@ -42,7 +44,8 @@ const manifest: AgentManifest = {
 
 export async function onFaqCommand(ctx: CommandContext): Promise<void> {
   const cfg = faqConfig(ctx.config);
-  const cmd = parseFaqCommand(ctx.args);
+  // An import may carry a large JSON document; nothing else comes near this.
+  const cmd = parseFaqCommand(capArguments(ctx.args, MAX_FAQ_COMMAND));
   if (!cmd) return;
   const store = new FaqStore(ctx.db);
   switch (cmd.kind) {

@@ -1,3 +1,5 @@
+import { trimEndOf } from "../kit";
+
 /**
  * FAQ keys: how users type them and how we store them. Keys are compared after NFKC
  * normalisation, lower-casing and removing all whitespace, so "Wi Fi", "wifi" and "WIFI"
@@ -28,27 +30,25 @@ export const RESERVED_WORDS = new Set([
 const KEY_SHAPE = /^[\p{L}\p{N}][\p{L}\p{N}\p{M} _.\-+#&'/]*$/u;
 
 /** The form a key is stored and compared in. */
-export function normalizeKey(raw: string): string {
-  return raw
-    .normalize("NFKC")
-    .toLowerCase()
-    .replace(/\s+/g, "")
-    .replace(/^\?+/, "")
-    .replace(/[?!.,:;]+$/, "");
+/** Longer than any key may be (max_key_length ≤ 200): not normalised in full. */
+const LONGEST_KEY_INPUT = 1024;
+
+export function normalizeKey(input: string): string {
+  const raw = input.slice(0, LONGEST_KEY_INPUT);
+  return trimEndOf(raw.normalize("NFKC").toLowerCase().replace(/\s+/g, "").replace(/^\?+/, ""), "?!.,:;");
 }
 
 /** The key as the user wrote it, tidied: single spaces, no shortcut "?" or trailing punctuation. */
-export function displayKey(raw: string): string {
-  return raw
-    .normalize("NFKC")
-    .trim()
-    .replace(/\s+/g, " ")
-    .replace(/^\?+/, "")
-    .replace(/[?!.,:;]+$/, "");
+export function displayKey(input: string): string {
+  const raw = input.slice(0, LONGEST_KEY_INPUT);
+  return trimEndOf(raw.normalize("NFKC").trim().replace(/\s+/g, " ").replace(/^\?+/, ""), "?!.,:;");
 }
 
 /** Why a key (or alias) cannot be saved, or undefined when it can. */
 export function keyProblem(raw: string, maxLength: number): string | undefined {
+  if (raw.length > LONGEST_KEY_INPUT) {
+    return `The key is too long (${raw.length} characters; the limit is ${maxLength}).`;
+  }
   const shown = displayKey(raw);
   const key = normalizeKey(raw);
   if (key === "") return "The key is empty.";

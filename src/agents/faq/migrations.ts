@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import type { Migration } from "../../store/migrations";
+import type { Migration } from "../kit";
 
 /**
  * The FAQ agent's tables (recorded as `faq/<name>`). `scope` is a room id, or "*" for the

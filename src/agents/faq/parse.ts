@@ -34,6 +34,21 @@ function wholeKey(text: string): string {
 }
 
 /**
+ * "<key> [to] [#|v]<n>": the version is the last word. Read from the end by hand: a regex with
+ * a lazy key and `\s+` backtracked quadratically on long runs of spaces.
+ */
+function splitVersion(text: string): { key: string; n: number } | undefined {
+  const trimmed = text.trimEnd();
+  let cut = trimmed.length;
+  while (cut > 0 && !/\s/.test(trimmed[cut - 1])) cut--;
+  const version = /^[#v]?(\d{1,9})$/i.exec(trimmed.slice(cut));
+  if (!version) return undefined;
+  let key = trimmed.slice(0, cut).trimEnd();
+  if (/\sto$/i.test(key)) key = key.slice(0, -2).trimEnd();
+  return key ? { key, n: Number(version[1]) } : undefined;
+}
+
+/**
  * Reads the arguments after `!faq` (or a whole DM message, or a `?key` shortcut message).
  * Returns undefined for messages to ignore silently: a lone "?" or a "?" line that is not a
  * key (people write "??" or "? what" in chat).
@@ -82,9 +97,9 @@ export function parseFaqCommand(args: string): FaqCommand | undefined {
     }
     case "revert": {
       const { global, rest: r } = takeGlobalFlag(rest);
-      const m = /^([\s\S]+?)\s+(?:to\s+)?[#v]?(\d{1,9})$/iu.exec(r);
-      if (!m) return { kind: "usage", message: USAGE.revert };
-      return { kind: "revert", key: wholeKey(m[1]), n: Number(m[2]), global };
+      const parts = splitVersion(r);
+      if (!parts) return { kind: "usage", message: USAGE.revert };
+      return { kind: "revert", key: wholeKey(parts.key), n: parts.n, global };
     }
     case "shortcut": {
       const v = rest.trim().toLowerCase();

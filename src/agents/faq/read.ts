@@ -1,4 +1,4 @@
-import { moduleLogger } from "../../logging/logger";
+import { agentLogger } from "../kit";
 import type { CommandContext } from "../types";
 import type { FaqConfig } from "./config";
 import { escapeMarkdown, formatWhen, snippet } from "./format";
@@ -8,7 +8,7 @@ import { editRefusal, resolve, visibleEntries, visibleKeys } from "./lookup";
 import { GLOBAL, type FaqStore, type HistoryRow } from "./store";
 import { exportDocuments } from "./transfer";
 
-const log = moduleLogger("agents/faq/read");
+const log = agentLogger("agents/faq/read");
 
 /** Most characters of key/alias names in one `list` reply before it says "and N more". */
 const LIST_BUDGET = 6000;

@@ -1,5 +1,4 @@
-import type { Queryable } from "../../store/database";
-import { affectedRows, storableText } from "../../store/database";
+import { affectedRows, storableText, type Queryable } from "../kit";
 
 /** The scope of entries every room sees (room ids start with "!", so it cannot clash). */
 export const GLOBAL = "*";

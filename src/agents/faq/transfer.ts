@@ -1,4 +1,4 @@
-import { messageContent } from "../../queue/renderMessage";
+import { renderedContent } from "../kit";
 import { codeBlock } from "./format";
 import type { Alias, Entry } from "./store";
 
@@ -20,7 +20,7 @@ export const MAX_EXPORT_BYTES = 48_000;
 
 /** Size of the message content a reply with this Markdown becomes. */
 export function contentBytes(markdown: string): number {
-  return Buffer.byteLength(JSON.stringify(messageContent(markdown, { eventId: "$x" })));
+  return Buffer.byteLength(JSON.stringify(renderedContent(markdown, { eventId: "$x" })));
 }
 
 /**

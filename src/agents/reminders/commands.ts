@@ -1,15 +1,12 @@
-import { UserInputError } from "../../errors";
-import { moduleLogger } from "../../logging/logger";
+import { UserInputError, addDuration, agentLogger, capArguments, formatWhen } from "../kit";
 import type { CommandContext, EventContext } from "../types";
 import { parseCommand, type Command } from "./command";
 import { remindersConfig, type RemindersConfig } from "./config";
-import { confirmationText, formatInstant, formatWhen, listText } from "./format";
-import { addDuration, parseReminder, parseSnooze } from "./parse";
-import { nextOccurrence, type Recurrence } from "./recurrence";
+import { confirmationText, listText } from "./format";
+import { parseReminder, parseSnooze } from "./parse";
 import { ReminderStore, sentEventIds, type Reminder } from "./store";
-import { canonicalZone, inZone, nextTimeOfDay } from "./time";
 
-const log = moduleLogger("agents/reminders/commands");
+const log = agentLogger("agents/reminders/commands");
 
 export const DEFAULT_SNOOZE = "15m";
 
@@ -40,8 +37,8 @@ export async function handleCommand(ctx: Ctx, help: string): Promise<void> {
       return cancel(ctx, store, command.ids);
     case "snooze":
       return snooze(ctx, store, config, command);
-    case "tz":
-      return timezone(ctx, store, command.zone);
+    case "done":
+      return acknowledge(ctx, store, command.ids);
   }
 }
 
@@ -51,11 +48,7 @@ async function setReminder(
   config: RemindersConfig,
   command: Extract<Command, { kind: "set" }>,
 ): Promise<void> {
-  if (command.spec.length > config.max_message_length + 200) {
-    throw new UserInputError(
-      `That is too long: a reminder's text may have at most ${config.max_message_length} characters.`,
-    );
-  }
+  capArguments(command.spec, config.max_message_length + 200, "That reminder");
   if (command.mentionRoom) {
     if (ctx.isDirect) {
       throw new UserInputError(
@@ -70,31 +63,73 @@ async function setReminder(
       );
     }
   }
+  // An edited command replaces what the original created (never a second reminder).
+  const replaced = ctx.edit ? await store.activeFromSource(ctx.edit.originalEventId, ctx.sender) : [];
   const zone = await ctx.users.timezone(ctx.sender);
-  const parsed = parseReminder(command.spec, {
-    now: ctx.now,
-    zone,
-    minIntervalMs: config.min_interval_seconds * 1000,
-  });
-  if (parsed.message.length > config.max_message_length) {
+  let parsed;
+  try {
+    parsed = parseReminder(command.spec, {
+      now: ctx.now,
+      zone,
+      minIntervalMs: config.min_interval_seconds * 1000,
+    });
+  } catch (err) {
+    if (err instanceof UserInputError && replaced.length) {
+      throw new UserInputError(
+        `${err.message}\n\n(Your earlier reminder \`${replaced[0].id}\` is unchanged.)`,
+      );
+    }
+    throw err;
+  }
+  // "!remind in 2 hours" in reply to any message: remind of that message.
+  const replied = ctx.inReplyTo ? await ctx.repliedMessage() : null;
+  const quote = ctx.inReplyTo ? { eventId: ctx.inReplyTo, sender: replied?.sender ?? null } : undefined;
+  let message = parsed.message;
+  if (message === "" && quote) message = replied?.body.trim() || "the message you replied to";
+  if (message === "") {
     throw new UserInputError(
-      `That reminder is ${parsed.message.length} characters long; the limit is ${config.max_message_length}.`,
+      "What should I remind you of? Put the text after the time (`in 10 minutes stretch`), or reply to a message with just the time.",
     );
+  }
+  if (message.length > config.max_message_length) {
+    if (parsed.message !== "") {
+      throw new UserInputError(
+        `That reminder is ${message.length} characters long; the limit is ${config.max_message_length}.`,
+      );
+    }
+    message = `${message.slice(0, config.max_message_length - 1)}…`;
+  }
+  for (const old of replaced) {
+    for (const item of [old.itemId, old.snoozeItemId, old.nagItemId])
+      if (item) await ctx.schedule.cancel(item);
+    await store.cancel(old.id);
   }
   await checkActiveLimit(store, config, ctx.sender);
   const reminder = await store.create({
     owner: ctx.sender,
     roomId: ctx.roomId,
-    message: parsed.message,
+    message,
     mentionRoom: command.mentionRoom,
     recurrence: parsed.recurrence,
     zone,
     nextDueAt: parsed.dueAt,
-    sourceEventId: ctx.event.event_id,
+    sourceEventId: ctx.edit?.originalEventId ?? ctx.event.event_id,
+    threadRoot: ctx.threadId,
+    quote,
+    untilAck: parsed.untilAck,
   });
   await store.setItem(reminder.id, await ctx.schedule.at(parsed.dueAt, { reminderId: reminder.id }));
   const outboxId = await ctx.reply(
-    confirmationText({ ...reminder, dueAt: parsed.dueAt, zone, now: ctx.now, message: parsed.message }),
+    confirmationText({
+      ...reminder,
+      dueAt: parsed.dueAt,
+      zone,
+      now: ctx.now,
+      message,
+      notes: parsed.notes,
+      replacedId: replaced[0]?.id,
+      quoteLink: quote ? replied?.permalink : undefined,
+    }),
   );
   await store.addMessage(outboxId, reminder.id, ctx.roomId, "confirmation");
   ctx.log.info({ reminderId: reminder.id, dueAt: parsed.dueAt.toISOString() }, "Reminder set");
@@ -226,47 +261,22 @@ async function snooze(
   await store.addMessage(outboxId, r.id, ctx.roomId, "confirmation");
 }
 
-async function timezone(ctx: Ctx, store: ReminderStore, name: string | undefined): Promise<void> {
-  if (!name) {
-    const zone = await ctx.users.timezone(ctx.sender);
-    await ctx.reply(
-      `Your timezone is **${zone}** (it is ${inZone(ctx.now, zone).toFormat("HH:mm")} there now). ` +
-        "Change it with `tz <Area/City>`, e.g. `tz Europe/Berlin` or `tz America/New_York`.",
-    );
-    return;
+/** `done` (in reply to a reminder, or with ids): stops the repeats of an `--until-ack` reminder. */
+async function acknowledge(ctx: Ctx, store: ReminderStore, ids: string[]): Promise<void> {
+  const usage = "Reply `done` to one of my reminders, or say `done <id>`.";
+  const targets = ids.length ? ids : [await repliedReminder(ctx, store, usage)];
+  const lines: string[] = [];
+  for (const id of targets) {
+    const r = await store.getForUpdate(id);
+    if (!r || r.owner !== ctx.sender) {
+      lines.push(`You have no reminder \`${id}\`. ${usage}`);
+    } else if (!r.nagItemId) {
+      lines.push(`\`${r.id}\` is not waiting for you: nothing to stop.`);
+    } else {
+      await ctx.schedule.cancel(r.nagItemId);
+      await store.setNag(r.id, null, 0);
+      lines.push(`✅ Done: \`${r.id}\` stops repeating.`);
+    }
   }
-  const zone = canonicalZone(name);
-  if (!zone) {
-    throw new UserInputError(
-      `“${name}” is not a timezone I know. Use an IANA name such as \`Europe/Berlin\`, \`America/New_York\` or \`UTC\` ` +
-        "(see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones).",
-    );
-  }
-  await ctx.users.setTimezone(ctx.sender, zone);
-  // Recurring reminders at a time of day follow the new zone; one-off times stay as confirmed.
-  let moved = 0;
-  for (const r of await store.recurringForOwner(ctx.sender)) {
-    const rec = rezone(r.recurrence!, zone, ctx.now);
-    if (!rec) continue;
-    const next = nextOccurrence(rec, ctx.now);
-    if (!next) continue;
-    await store.setRecurrence(r.id, rec, next);
-    if (r.itemId) await ctx.schedule.reschedule(r.itemId, next);
-    moved++;
-  }
-  const follow = moved
-    ? ` ${moved} recurring reminder${moved === 1 ? " now follows" : "s now follow"} it.`
-    : "";
-  await ctx.reply(
-    `Your timezone is now **${zone}** (it is ${inZone(ctx.now, zone).toFormat("HH:mm")} there, ${formatInstant(ctx.now, zone)}).${follow}`,
-  );
-}
-
-/** The recurrence read in another zone; undefined when it does not depend on the zone. */
-export function rezone(rec: Recurrence, zone: string, now: Date): Recurrence | undefined {
-  if (rec.zone === zone) return undefined;
-  if (rec.type === "cron") return { ...rec, zone };
-  if (!rec.atTime) return undefined;
-  const [hour, minute] = rec.atTime.split(":").map(Number);
-  return { ...rec, zone, anchor: nextTimeOfDay(now, zone, hour, minute).toISOString() };
+  await ctx.reply(lines.join("\n"));
 }

@@ -1,4 +1,4 @@
-import type { SectionSpec } from "../../config/fields";
+import type { SectionSpec } from "../kit";
 
 /** The `agents.reminders` config section (validated by the core; env MAB_AGENTS_REMINDERS_<KEY>). */
 export const REMINDERS_CONFIG_SPEC = {

@@ -1,18 +1,11 @@
-import { humanizeMs, relative } from "./duration";
-import { describeRecurrence, type Recurrence } from "./recurrence";
-import { inZone } from "./time";
+import { describeRecurrence, formatInstant, formatWhen, humanizeMs, relative, type Recurrence } from "../kit";
 import { nextFiring, type Reminder } from "./store";
 
-/** "Sun 29 Mar 2026, 09:00" in `zone` (seconds only when they are not :00). */
-export function formatInstant(at: Date, zone: string): string {
-  const dt = inZone(at, zone);
-  return dt.toFormat(dt.second ? "ccc d LLL yyyy, HH:mm:ss" : "ccc d LLL yyyy, HH:mm", { locale: "en-GB" });
-}
+export { formatInstant, formatWhen };
 
-/** "**Sun 29 Mar 2026, 09:00** (Europe/Berlin), in 10 hours" */
-export function formatWhen(at: Date, zone: string, now: Date): string {
-  return `**${formatInstant(at, zone)}** (${zone}), ${relative(at, now)}`;
-}
+/** How often an `--until-ack` reminder repeats, and how many times at most. */
+export const NAG_MINUTES = 5;
+export const MAX_NAGS = 12;
 
 /** Quoted Markdown: every line of the user's text after "> ". */
 export function quote(text: string): string {
@@ -35,12 +28,25 @@ export interface ConfirmationInput {
   message: string;
   recurrence?: Recurrence | null;
   mentionRoom: boolean;
+  /** How the time was read ("“at 5” read as 17:00 …"). */
+  notes?: string[];
+  untilAck?: boolean;
+  /** The reminder an edited command replaced. */
+  replacedId?: string;
+  /** Link to the message the reminder is about (reply-to-remind). */
+  quoteLink?: string;
 }
 
 export function confirmationText(c: ConfirmationInput): string {
   const who = c.mentionRoom ? "I'll notify **the whole room**" : "I'll remind you";
   const lines = [`⏰ ${who} ${formatWhen(c.dueAt, c.zone, c.now)}:`, quote(c.message)];
+  if (c.quoteLink) lines.push(`(of [this message](${c.quoteLink}))`);
   if (c.recurrence) lines.push(`Repeats ${describeRecurrence(c.recurrence)}.`);
+  if (c.notes?.length) lines.push(`_Read: ${c.notes.join("; ")}._`);
+  if (c.untilAck) {
+    lines.push(`It repeats every ${NAG_MINUTES} minutes until you react ✅ or reply \`done\`.`);
+  }
+  if (c.replacedId) lines.push(`(This replaces \`${c.replacedId}\`, set by the command you edited.)`);
   lines.push(
     `Id \`${c.id}\` · react 👍 to be reminded too · reply \`cancel\` to cancel (or \`cancel ${c.id}\`).`,
   );
@@ -61,6 +67,10 @@ export interface DeliveryInput {
   next: Date | null;
   zone: string;
   snooze: boolean;
+  /** Link to the message the reminder is about. */
+  quoteLink?: string;
+  /** `--until-ack`: this is repeat number n (0 = the first delivery). */
+  nag?: number;
 }
 
 /** The reminder itself: mentions first, so notifications read "⏰ @alice:…: stretch". */
@@ -68,7 +78,9 @@ export function deliveryText(d: DeliveryInput): string {
   const r = d.reminder;
   const people = [r.owner, ...d.subscribers.filter((u) => u !== r.owner)];
   const head = d.mentionRoom ? `⏰ @room: ${r.message}` : `⏰ ${people.join(", ")}: ${r.message}`;
-  const lines = [head];
+  const lines = [d.nag ? `${head} _(again, ${d.nag}/${MAX_NAGS})_` : head];
+  if (d.quoteLink)
+    lines.push(`[The message](${d.quoteLink})${r.quote?.sender ? ` from ${r.quote.sender}` : ""}`);
   if (d.mentionRoom) lines.push(`Set by ${r.owner}.`);
   if (d.roomMentionDropped)
     lines.push(`(Not notifying the whole room: ${r.owner} may no longer use @room here.)`);
@@ -78,6 +90,7 @@ export function deliveryText(d: DeliveryInput): string {
     lines.push(note);
   }
   const footer = [`\`${r.id}\``];
+  if (r.untilAck) footer.push("react ✅ or reply `done` to stop the repeats");
   if (r.recurrence && d.next && !d.snooze) {
     footer.push(`next: ${formatInstant(d.next, d.zone)} (${d.zone})`, "reply `cancel` to stop it");
   } else {

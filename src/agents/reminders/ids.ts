@@ -16,6 +16,7 @@ export function newReminderId(random: (max: number) => number = randomInt): stri
 
 /** The canonical id for what a user typed, or undefined when it cannot be an id. */
 export function normalizeId(text: string): string | undefined {
+  if (text.length > 64) return undefined;
   const cleaned = text
     .trim()
     .replace(/^[`#]+|[`.,;:!?]+$/g, "")

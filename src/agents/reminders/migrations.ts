@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import type { Migration } from "../../store/migrations";
+import type { Migration } from "../kit";
 
 /**
  * The Reminders agent's tables (recorded as `reminders/<name>`). Due times themselves live in
@@ -68,5 +68,33 @@ async function down001(knex: Knex): Promise<void> {
   await knex.raw(`DROP TABLE IF EXISTS reminders`);
 }
 
+/**
+ * Conversation habits: the thread a reminder was set in (it fires there), the message it was
+ * set in reply to (quoted and linked when it fires), and `--until-ack` repeats.
+ */
+async function up002(knex: Knex): Promise<void> {
+  await knex.raw(`
+    ALTER TABLE reminders
+      ADD COLUMN thread_root    text NULL,
+      ADD COLUMN quote_event_id text NULL,
+      ADD COLUMN quote_sender   text NULL,
+      ADD COLUMN until_ack      boolean NOT NULL DEFAULT false,
+      ADD COLUMN nag_item_id    uuid NULL,
+      ADD COLUMN nag_count      integer NOT NULL DEFAULT 0`);
+  // An edited command finds the reminder its original created.
+  await knex.raw(`CREATE INDEX reminders_source_event_idx ON reminders (source_event_id)`);
+}
+
+async function down002(knex: Knex): Promise<void> {
+  await knex.raw(`DROP INDEX IF EXISTS reminders_source_event_idx`);
+  await knex.raw(`
+    ALTER TABLE reminders
+      DROP COLUMN thread_root, DROP COLUMN quote_event_id, DROP COLUMN quote_sender,
+      DROP COLUMN until_ack, DROP COLUMN nag_item_id, DROP COLUMN nag_count`);
+}
+
 /** In order; never rename one (names are recorded in the migration table). */
-export const REMINDERS_MIGRATIONS: Migration[] = [{ name: "001_reminders", up: up001, down: down001 }];
+export const REMINDERS_MIGRATIONS: Migration[] = [
+  { name: "001_reminders", up: up001, down: down001 },
+  { name: "002_conversation", up: up002, down: down002 },
+];

@@ -1,4 +1,4 @@
-import type { Recurrence } from "./recurrence";
+import type { Recurrence } from "../kit";
 
 export type ReminderStatus = "active" | "done" | "cancelled";
 
@@ -20,6 +20,14 @@ export interface Reminder {
   firedCount: number;
   lastFiredAt: Date | null;
   createdAt: Date;
+  /** Thread root the reminder was set in; it fires into that thread. */
+  threadRoot: string | null;
+  /** The message it was set in reply to (quoted and linked when it fires). */
+  quote: { eventId: string; sender: string | null } | null;
+  untilAck: boolean;
+  nagItemId: string | null;
+  nagCount: number;
+  sourceEventId: string | null;
 }
 
 export interface NewReminder {
@@ -31,6 +39,9 @@ export interface NewReminder {
   zone: string;
   nextDueAt: Date;
   sourceEventId?: string;
+  threadRoot?: string;
+  quote?: { eventId: string; sender: string | null };
+  untilAck?: boolean;
 }
 
 export interface Row {
@@ -49,6 +60,13 @@ export interface Row {
   fired_count: number | string;
   last_fired_at: Date | string | null;
   created_at: Date | string;
+  thread_root: string | null;
+  quote_event_id: string | null;
+  quote_sender: string | null;
+  until_ack: boolean;
+  nag_item_id: string | null;
+  nag_count: number | string;
+  source_event_id: string | null;
 }
 
 const date = (v: Date | string | null): Date | null => (v === null ? null : new Date(v));
@@ -70,6 +88,12 @@ export function toReminder(row: Row): Reminder {
     firedCount: Number(row.fired_count),
     lastFiredAt: date(row.last_fired_at),
     createdAt: new Date(row.created_at),
+    threadRoot: row.thread_root,
+    quote: row.quote_event_id ? { eventId: row.quote_event_id, sender: row.quote_sender } : null,
+    untilAck: Boolean(row.until_ack),
+    nagItemId: row.nag_item_id,
+    nagCount: Number(row.nag_count ?? 0),
+    sourceEventId: row.source_event_id,
   };
 }
 

@@ -1,10 +1,8 @@
-import { storableText, toJsonb, type Queryable } from "../../store/database";
-import { moduleLogger } from "../../logging/logger";
+import { agentLogger, storableText, toJsonb, type Queryable, type Recurrence } from "../kit";
 import { newReminderId } from "./ids";
 import { nextFiring, toReminder, type NewReminder, type Reminder, type Row } from "./model";
-import type { Recurrence } from "./recurrence";
 
-const log = moduleLogger("agents/reminders/store");
+const log = agentLogger("agents/reminders/store");
 
 export { nextFiring, type NewReminder, type Reminder, type ReminderStatus } from "./model";
 
@@ -33,6 +31,10 @@ export class ReminderStore {
           zone: input.zone,
           next_due_at: input.nextDueAt,
           source_event_id: input.sourceEventId ?? null,
+          thread_root: input.threadRoot ?? null,
+          quote_event_id: input.quote?.eventId ?? null,
+          quote_sender: input.quote?.sender ?? null,
+          until_ack: input.untilAck ?? false,
         })
         .onConflict("id")
         .ignore()
@@ -95,7 +97,25 @@ export class ReminderStore {
   }
 
   cancel(id: string): Promise<void> {
-    return this.update(id, { status: "cancelled", snooze_item_id: null, snooze_due_at: null });
+    return this.update(id, {
+      status: "cancelled",
+      snooze_item_id: null,
+      snooze_due_at: null,
+      nag_item_id: null,
+    });
+  }
+
+  /** Active reminders an earlier command created (an edit of that command replaces them). */
+  async activeFromSource(sourceEventId: string, owner: string): Promise<Reminder[]> {
+    const rows = (await this.db("reminders")
+      .where({ source_event_id: sourceEventId, owner, status: "active" })
+      .forUpdate()) as Row[];
+    return rows.map(toReminder);
+  }
+
+  /** `--until-ack`: the pending repeat of the latest firing, and how many were sent. */
+  setNag(id: string, itemId: string | null, count: number): Promise<void> {
+    return this.update(id, { nag_item_id: itemId, nag_count: count });
   }
 
   /** After a regular firing: the next due time, or done. */

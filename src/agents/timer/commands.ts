@@ -1,14 +1,24 @@
-import { IANAZone } from "luxon";
-import { UserInputError } from "../../errors";
-import { moduleLogger } from "../../logging/logger";
+import {
+  UserInputError,
+  addDuration,
+  agentLogger,
+  capArguments,
+  readTimeAndText,
+  type Duration,
+} from "../kit";
 import type { CommandContext } from "../types";
-import { parseUntil } from "./clock";
 import type { TimerConfig } from "./config";
-import { DAY } from "./duration";
 import { ends, escapeMarkdown, formatDuration, label } from "./format";
 import { remaining, type Timer, TimerStore } from "./store";
 
-const log = moduleLogger("agents/timer/commands");
+const log = agentLogger("agents/timer/commands");
+const DAY = 86_400_000;
+
+/** A length of time from now in the user's zone (days keep the wall-clock time, as reminders do). */
+export async function lengthMs(ctx: CommandContext, d: Duration): Promise<number> {
+  const zone = await ctx.users.timezone(ctx.sender);
+  return addDuration(ctx.now, d, zone).getTime() - ctx.now.getTime();
+}
 
 function checkLength(ms: number, cfg: TimerConfig): void {
   if (ms > cfg.max_duration_days * DAY) {
@@ -30,6 +40,12 @@ export async function startTimer(
     throw new UserInputError(`That name is too long (the limit is ${cfg.max_name_length} characters).`);
   }
   const store = new TimerStore(ctx.db);
+  // An edited command replaces the timer its original started.
+  const replaced = ctx.edit ? await store.fromSource(ctx.edit.originalEventId, ctx.sender) : [];
+  for (const old of replaced) {
+    if (old.itemId) await ctx.schedule.cancel(old.itemId);
+    await store.remove(old.id);
+  }
   const count = await store.countByOwner(ctx.sender);
   if (count >= cfg.max_timers_per_user) {
     throw new UserInputError(
@@ -43,8 +59,9 @@ export async function startTimer(
     name,
     durationMs: ms,
     dueAt,
-    sourceEventId: ctx.event.event_id,
+    sourceEventId: ctx.edit?.originalEventId ?? ctx.event.event_id,
     createdAt: ctx.now,
+    threadRoot: ctx.threadId,
   });
   await store.setItem(id, await ctx.schedule.at(dueAt, { timer: id }));
   const zone = await ctx.users.timezone(ctx.sender);
@@ -52,19 +69,26 @@ export async function startTimer(
   const what = name ? `Timer **${escapeMarkdown(name)}**` : "Timer";
   await ctx.reply(
     `⏱️ ${what} set for ${formatDuration(ms, 3)}: it ${ends(dueAt, ctx.now, zone)}. ` +
-      `Id \`${id}\`; \`!timer cancel ${id}\` stops it.`,
+      `Id \`${id}\`; \`!timer cancel ${id}\` stops it.` +
+      (replaced.length ? ` (It replaces \`${replaced[0].id}\`, from the command you edited.)` : ""),
   );
 }
 
 export async function startUntil(ctx: CommandContext, cfg: TimerConfig, text: string): Promise<void> {
+  capArguments(text, cfg.max_name_length + 200, "That timer");
   const zone = await ctx.users.timezone(ctx.sender);
-  const until = parseUntil(text, ctx.now, zone);
-  if (!until) {
-    throw new UserInputError(
-      "I could not read that time. Try `!timer until 15:00 meeting`, `until 3:30pm` or `until tomorrow 9:00`.",
-    );
-  }
-  await startTimer(ctx, cfg, until.due.toMillis() - ctx.now.getTime(), until.rest || null);
+  const found = readTimeAndText(
+    text,
+    { now: ctx.now, zone },
+    {
+      recurring: false,
+      example: '`!timer until 15:00 "call at noon"`',
+      examples: "`!timer until 15:00 meeting`, `!timer until 3:30pm` or `!timer until tomorrow 9:00 gym`",
+    },
+  );
+  if (found.value.kind !== "once")
+    throw new UserInputError("A timer ends once. Try `!timer until 15:00 meeting`.");
+  await startTimer(ctx, cfg, found.value.at.getTime() - ctx.now.getTime(), found.text || null);
 }
 
 /** Finds one of the sender's timers by id, else by name (this room first). */
@@ -167,22 +191,4 @@ export async function addTime(ctx: CommandContext, cfg: TimerConfig, ref: string
   await ctx.reply(
     `Added ${formatDuration(ms, 3)} to ${label(timer)} (paused, ${formatDuration(left, 3)} left).`,
   );
-}
-
-export async function timezone(ctx: CommandContext, zone: string | undefined): Promise<void> {
-  if (!zone) {
-    await ctx.reply(
-      `Your timezone is ${await ctx.users.timezone(ctx.sender)}. Change it with \`!timer tz Europe/Berlin\`.`,
-    );
-    return;
-  }
-  if (!IANAZone.isValidZone(zone)) {
-    throw new UserInputError(
-      `“${escapeMarkdown(zone)}” is not a timezone I know. Use a name like Europe/Berlin.`,
-    );
-  }
-  // "europe/berlin" is valid; store the canonical spelling.
-  const canonical = new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
-  await ctx.users.setTimezone(ctx.sender, canonical);
-  await ctx.reply(`Your timezone is now ${canonical} (the other agents use it too).`);
 }

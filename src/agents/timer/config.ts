@@ -1,4 +1,4 @@
-import { validateSection, type SectionSpec, type SectionValues } from "../../config/fields";
+import { validateSection, type SectionSpec, type SectionValues } from "../kit";
 
 /** `agents.timer` in config.yaml (env: MAB_AGENTS_TIMER_<KEY>). */
 export const TIMER_CONFIG_SPEC = {

@@ -1,5 +1,4 @@
-import { DateTime } from "luxon";
-import { formatDuration } from "./duration";
+import { formatCompactDuration as formatDuration, inZone } from "../kit";
 import type { Timer } from "./store";
 
 export function escapeMarkdown(text: string): string {
@@ -13,8 +12,8 @@ export function label(timer: Pick<Timer, "id" | "name">): string {
 
 /** "16:45" today, "tomorrow 09:00", or "Tue 4 Mar 16:45" further out, in the user's zone. */
 export function formatClock(at: Date, now: Date, zone: string): string {
-  const when = DateTime.fromJSDate(at).setZone(zone);
-  const today = DateTime.fromJSDate(now).setZone(zone);
+  const when = inZone(at, zone);
+  const today = inZone(now, zone);
   if (!when.isValid || !today.isValid) return at.toISOString();
   if (when.hasSame(today, "day")) return when.toFormat("HH:mm:ss");
   if (when.hasSame(today.plus({ days: 1 }), "day")) return `tomorrow ${when.toFormat("HH:mm")}`;

@@ -1,4 +1,4 @@
-import { moduleLogger } from "../../logging/logger";
+import { agentLogger, capArguments } from "../kit";
 import type {
   AgentDefinition,
   AgentManifest,
@@ -13,8 +13,8 @@ import {
   pauseTimer,
   resumeTimer,
   startTimer,
+  lengthMs,
   startUntil,
-  timezone,
 } from "./commands";
 import { TIMER_CONFIG_SPEC, timerConfig } from "./config";
 import { escapeMarkdown, formatDuration } from "./format";
@@ -22,16 +22,18 @@ import { TIMER_MIGRATIONS } from "./migrations";
 import { parseTimerCommand } from "./parse";
 import { TimerStore } from "./store";
 
-const log = moduleLogger("agents/timer");
+const log = agentLogger("agents/timer");
 
 const HELP = [
   "I run timers that ring here when they end. They survive restarts and can run for weeks.",
   "",
-  "- `!timer 10m` · `!timer 1h30m tea` · `!timer 90 seconds` · `!timer 2 days`",
-  "- `!timer until 15:00 meeting` (in your timezone; `!timer tz Europe/Berlin` sets it)",
+  "- `!timer 10m` · `!timer 5 min tea` · `!timer in 5 minutes` · `!timer for 10 minutes` · `!timer tea 5 min`",
+  "- `!timer 1h30m pasta` · `!timer an hour and a half` · `!timer 90 seconds` · `!timer 1:30` (1 h 30 min) · `!timer 2 days`",
+  "- `!timer until 15:00 meeting` · `!timer until tomorrow 9:00 gym` (in your timezone; `!timer tz Europe/Berlin` sets it for every agent)",
   "- `!timer list`: your timers here, with the time left",
   "- `!timer cancel <name or id>` · `!timer pause <name or id>` · `!timer resume <name or id>`",
   "- `!timer add <name or id> 5m`: more time",
+  "- edit your command to correct it; in a thread I answer and ring in the thread",
   "",
   "In a DM with me, leave out `!timer`.",
 ].join("\n");
@@ -39,22 +41,24 @@ const HELP = [
 const manifest: AgentManifest = {
   id: "timer",
   displayName: "Timer",
+  avatarFile: "timer.png",
   command: "timer",
   summary: "Countdown timers that mention you when they end: `!timer 10m tea`.",
   help: HELP,
   enabledByDefault: true,
+  timezoneCommand: true,
   configSpec: TIMER_CONFIG_SPEC,
   migrations: TIMER_MIGRATIONS,
 };
 
 export async function onTimerCommand(ctx: CommandContext): Promise<void> {
   const cfg = timerConfig(ctx.config);
-  const cmd = parseTimerCommand(ctx.args);
+  const cmd = parseTimerCommand(capArguments(ctx.args, cfg.max_name_length + 400, "That timer"));
   switch (cmd.kind) {
     case "usage":
       return void (await ctx.reply(cmd.message));
     case "start":
-      return startTimer(ctx, cfg, cmd.ms, cmd.name);
+      return startTimer(ctx, cfg, await lengthMs(ctx, cmd.duration), cmd.name);
     case "until":
       return startUntil(ctx, cfg, cmd.text);
     case "list":
@@ -66,9 +70,7 @@ export async function onTimerCommand(ctx: CommandContext): Promise<void> {
     case "resume":
       return resumeTimer(ctx, cmd.ref);
     case "add":
-      return addTime(ctx, cfg, cmd.ref, cmd.ms);
-    case "tz":
-      return timezone(ctx, cmd.zone);
+      return addTime(ctx, cfg, cmd.ref, await lengthMs(ctx, cmd.duration));
   }
 }
 
@@ -95,6 +97,7 @@ export async function onTimerDue(ctx: DueContext): Promise<void> {
     markdown: `⏰ ${timer.owner}: ${what}.${late}`,
     msgtype: "m.text",
     mentions: [timer.owner],
+    threadId: timer.threadRoot ?? undefined,
   });
   log.info({ id: timer.id, roomId: timer.roomId, lateMs: ctx.lateMs }, "Timer rang");
 }

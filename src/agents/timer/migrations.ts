@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import type { Migration } from "../../store/migrations";
+import type { Migration } from "../kit";
 
 /**
  * Timers (recorded as `timer/<name>`). A running timer has `due_at` and the id of its item in
@@ -30,6 +30,18 @@ export const TIMER_MIGRATIONS: Migration[] = [
     },
     async down(knex: Knex) {
       await knex.raw(`DROP TABLE IF EXISTS timers`);
+    },
+  },
+  {
+    // A timer started in a thread rings there; an edited command finds the timer it started.
+    name: "002_conversation",
+    async up(knex: Knex) {
+      await knex.raw(`ALTER TABLE timers ADD COLUMN thread_root text NULL`);
+      await knex.raw(`CREATE INDEX timers_source_event_idx ON timers (source_event_id)`);
+    },
+    async down(knex: Knex) {
+      await knex.raw(`DROP INDEX IF EXISTS timers_source_event_idx`);
+      await knex.raw(`ALTER TABLE timers DROP COLUMN thread_root`);
     },
   },
 ];

@@ -1,37 +1,39 @@
-import { parseDuration, splitDuration } from "./duration";
+import { UserInputError, readDurationAndText, DURATION_EXAMPLES, type Duration } from "../kit";
 
 /** What a `!timer …` message asks for. */
 export type TimerCommand =
-  | { kind: "start"; ms: number; name: string | null }
+  | { kind: "start"; duration: Duration; name: string | null }
   | { kind: "until"; text: string }
   | { kind: "list" }
   | { kind: "cancel"; ref: string }
   | { kind: "pause"; ref: string }
   | { kind: "resume"; ref: string }
-  | { kind: "add"; ref: string; ms: number }
-  | { kind: "tz"; zone?: string }
+  | { kind: "add"; ref: string; duration: Duration }
   | { kind: "usage"; message: string };
 
 export const EXAMPLES =
-  "Try `!timer 10m`, `!timer 1h30m tea`, `!timer 90 seconds` or `!timer until 15:00 meeting`.";
+  "Try `!timer 10m`, `!timer 5 min tea`, `!timer in 5 minutes`, `!timer for 1h30m pasta` or `!timer until 15:00 meeting`.";
+
+const NAME_EXAMPLE = '`!timer 5 min "tea at noon"`';
 
 /** `add <name|id> <duration>` (or `add <duration> to <name|id>`). */
 function parseAdd(rest: string): TimerCommand {
-  const words = rest.trim().split(/\s+/).filter(Boolean);
-  for (let k = 1; k < words.length; k++) {
-    const ms = parseDuration(words.slice(k).join(" "));
-    if (ms !== null) return { kind: "add", ref: words.slice(0, k).join(" "), ms };
+  // The length last first: a timer id (`25m3s`) can look like a length itself.
+  const found = readDurationAndText(rest, NAME_EXAMPLE, { preferEnd: true });
+  if (!found || !found.text) {
+    return {
+      kind: "usage",
+      message: "Usage: `!timer add <name or id> <duration>`, e.g. `!timer add tea 5m`",
+    };
   }
-  const lead = splitDuration(rest);
-  if (lead && lead.rest) return { kind: "add", ref: lead.rest.replace(/^to\s+/i, ""), ms: lead.ms };
-  return { kind: "usage", message: "Usage: `!timer add <name or id> <duration>`, e.g. `!timer add tea 5m`" };
+  return { kind: "add", ref: found.text, duration: found.value };
 }
 
 export function parseTimerCommand(args: string): TimerCommand {
-  const text = args.trim().replace(/\s+/g, " ");
-  const m = /^(\S+)\s*(.*)$/.exec(text);
+  const text = args.trim();
+  const m = /^(\S+)\s*/.exec(text);
   const word = m?.[1].toLowerCase() ?? "";
-  const rest = m?.[2] ?? "";
+  const rest = m ? text.slice(m[0].length).trim() : "";
   const needRef = (kind: "cancel" | "pause" | "resume"): TimerCommand =>
     rest ? { kind, ref: rest } : { kind: "usage", message: `Usage: \`!timer ${kind} <name or id>\`` };
   switch (word) {
@@ -58,17 +60,17 @@ export function parseTimerCommand(args: string): TimerCommand {
             kind: "usage",
             message: "Usage: `!timer until <time> [name]`, e.g. `!timer until 15:00 meeting`",
           };
-    case "tz":
-    case "timezone":
-      return { kind: "tz", zone: rest || undefined };
   }
-  const split = splitDuration(text);
-  if (split) return { kind: "start", ms: split.ms, name: split.rest || null };
-  if (/^\d+(\.\d+)?$/.test(word)) {
-    return {
-      kind: "usage",
-      message: `${word} what? Add a unit: \`${word}s\`, \`${word}m\` or \`${word} minutes\`.`,
-    };
+  const found = readDurationAndText(text, NAME_EXAMPLE);
+  if (found) return { kind: "start", duration: found.value, name: found.text || null };
+  if (/^-?\d+(?:\.\d+)?$/.test(word)) {
+    if (Number(word) <= 0)
+      throw new UserInputError(`A length of time has to be more than zero. Try ${DURATION_EXAMPLES}.`);
+    const n = word.length > 12 ? `${word.slice(0, 10)}…` : word;
+    return { kind: "usage", message: `${n} what? Add a unit: \`${n}s\`, \`${n}m\` or \`${n} minutes\`.` };
   }
-  return { kind: "usage", message: `I could not read a duration in “${text.slice(0, 80)}”. ${EXAMPLES}` };
+  return {
+    kind: "usage",
+    message: `I could not read a length of time in “${text.slice(0, 80)}”. ${EXAMPLES}`,
+  };
 }

@@ -1,6 +1,5 @@
 import { randomInt } from "node:crypto";
-import type { Queryable } from "../../store/database";
-import { affectedRows, storableText } from "../../store/database";
+import { affectedRows, storableText, type Queryable } from "../kit";
 
 export interface Timer {
   id: string;
@@ -13,6 +12,7 @@ export interface Timer {
   remainingMs: number | null;
   itemId: string | null;
   createdAt: Date;
+  threadRoot: string | null;
 }
 
 interface TimerRow {
@@ -26,6 +26,7 @@ interface TimerRow {
   remaining_ms: number | string | null;
   item_id: string | null;
   created_at: Date | string;
+  thread_root: string | null;
 }
 
 function toTimer(r: TimerRow): Timer {
@@ -40,6 +41,7 @@ function toTimer(r: TimerRow): Timer {
     remainingMs: r.remaining_ms === null ? null : Number(r.remaining_ms),
     itemId: r.item_id,
     createdAt: new Date(r.created_at),
+    threadRoot: r.thread_root ?? null,
   };
 }
 
@@ -68,6 +70,7 @@ export class TimerStore {
     dueAt: Date;
     sourceEventId?: string;
     createdAt: Date;
+    threadRoot?: string;
   }): Promise<string> {
     for (let attempt = 0; ; attempt++) {
       const id = newTimerId();
@@ -82,6 +85,7 @@ export class TimerStore {
           due_at: t.dueAt,
           source_event_id: t.sourceEventId ?? null,
           created_at: t.createdAt,
+          thread_root: t.threadRoot ?? null,
         })
         .onConflict("id")
         .ignore()
@@ -99,6 +103,14 @@ export class TimerStore {
 
   async byOwner(owner: string): Promise<Timer[]> {
     const rows = (await this.db("timers").where({ owner }).orderBy("created_at")) as TimerRow[];
+    return rows.map(toTimer);
+  }
+
+  /** Timers an earlier command started (an edit of that command replaces them). */
+  async fromSource(sourceEventId: string, owner: string): Promise<Timer[]> {
+    const rows = (await this.db("timers")
+      .where({ source_event_id: sourceEventId, owner })
+      .forUpdate()) as TimerRow[];
     return rows.map(toTimer);
   }
 

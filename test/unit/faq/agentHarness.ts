@@ -124,7 +124,11 @@ export class AgentHarness {
       },
       users: {
         timezone: async (userId) => (await prefs.timezone(userId)) ?? "UTC",
-        setTimezone: (userId, zone) => prefs.setTimezone(userId, zone),
+        setTimezone: async (userId, zone) => {
+          const previous = (await prefs.timezone(userId)) ?? "UTC";
+          await prefs.setTimezone(userId, zone);
+          return { zone, previous, notes: [] };
+        },
       },
       reply: async (message) => push(event.room_id, message, event.event_id),
       send: async (roomId, message) => push(roomId, message),
@@ -152,7 +156,12 @@ export class AgentHarness {
       const before = this.sent.length;
       try {
         await trx.transaction((sp) =>
-          this.agent.onCommand({ ...this.base(sp, event), isDirect: opts.isDirect ?? false, args }),
+          this.agent.onCommand({
+            ...this.base(sp, event),
+            isDirect: opts.isDirect ?? false,
+            args,
+            repliedMessage: async () => null,
+          }),
         );
       } catch (err) {
         this.sent.length = before; // rolled back with the savepoint

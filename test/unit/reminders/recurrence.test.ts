@@ -5,8 +5,8 @@ import {
   occurrencesBetween,
   shortestGapMs,
   type Recurrence,
-} from "../../../src/agents/reminders/recurrence";
-import { rezone } from "../../../src/agents/reminders/commands";
+} from "../../../src/agents/kit";
+import { rezone } from "../../../src/agents/kit";
 
 const runs = (rec: Recurrence, from: string, n: number): string[] => {
   const out: string[] = [];

@@ -1,7 +1,7 @@
 import { Cron } from "croner";
 import { DateTime } from "luxon";
 import { UNIT_MS } from "./duration";
-import { formatTimeOfDay } from "./time";
+import { formatTimeOfDay, inZone, nextTimeOfDay, wallClockToInstant } from "./zone";
 
 export type IntervalUnit = "seconds" | "minutes" | "hours" | "days" | "weeks" | "months" | "years";
 
@@ -13,7 +13,16 @@ export type IntervalUnit = "seconds" | "minutes" | "hours" | "days" | "weeks" | 
  *   "every monday at 10:00"); `words` is how the user said it, when they did not write cron.
  */
 export type Recurrence =
-  | { type: "interval"; every: number; unit: IntervalUnit; anchor: string; zone: string; atTime?: string }
+  | {
+      type: "interval";
+      every: number;
+      unit: IntervalUnit;
+      anchor: string;
+      zone: string;
+      atTime?: string;
+      /** "every other week on friday": the weekday (0 = Sunday) the anchor falls on. */
+      weekday?: number;
+    }
   | { type: "cron"; expr: string; zone: string; words?: string };
 
 export const WEEKDAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
@@ -127,8 +136,11 @@ export function describeCron(expr: string): string | undefined {
       const days = dow === "*" ? [0, 1, 2, 3, 4, 5, 6] : expandDays(dow);
       if (days) return `every ${describeDays(days)} at ${at}`;
     } else if (isNum(dom) && dow === "*") {
-      return `on day ${Number(dom)} of every month at ${at}`;
+      return `on the ${ordinal(Number(dom))} of every month at ${at}`;
     }
+  }
+  if (isNum(min) && isNum(hour) && isNum(dom) && isNum(month) && dow === "*") {
+    return `every year on ${Number(dom)} ${MONTHS[Number(month) - 1]} at ${formatTimeOfDay(Number(hour), Number(min))}`;
   }
   if (isNum(min) && hour === "*" && dom === "*" && month === "*" && dow === "*") {
     return `every hour at minute ${Number(min)}`;
@@ -148,6 +160,41 @@ export function describeRecurrence(rec: Recurrence): string {
     const words = describeCron(rec.expr);
     return words ? `${words} (cron \`${rec.expr}\`)` : `on the cron schedule \`${rec.expr}\``;
   }
-  const base = `every ${plural(rec.every, rec.unit)}`;
-  return rec.atTime ? `${base} at ${rec.atTime}` : base;
+  const base = `every ${rec.every === 2 && CALENDAR.has(rec.unit) ? `other ${rec.unit.slice(0, -1)}` : plural(rec.every, rec.unit)}`;
+  const on = rec.weekday !== undefined ? ` on ${WEEKDAY_NAMES[rec.weekday]}` : "";
+  return rec.atTime ? `${base}${on} at ${rec.atTime}` : `${base}${on}`;
+}
+
+const MONTHS = "January February March April May June July August September October November December".split(
+  " ",
+);
+
+export function ordinal(n: number): string {
+  const suffix =
+    n % 10 === 1 && n !== 11
+      ? "st"
+      : n % 10 === 2 && n !== 12
+        ? "nd"
+        : n % 10 === 3 && n !== 13
+          ? "rd"
+          : "th";
+  return `${n}${suffix}`;
+}
+
+/**
+ * The recurrence read in another zone (the user changed `tz`): the same wall-clock times there.
+ * Undefined when it does not depend on the zone (every 2 hours) or is already in it.
+ */
+export function rezone(rec: Recurrence, zone: string, now: Date): Recurrence | undefined {
+  if (rec.zone === zone) return undefined;
+  if (rec.type === "cron") return { ...rec, zone };
+  if (!rec.atTime) return undefined;
+  const [hour, minute] = rec.atTime.split(":").map(Number);
+  let anchor = nextTimeOfDay(now, zone, hour, minute);
+  if (rec.weekday !== undefined) {
+    let day = inZone(anchor, zone);
+    while (day.weekday % 7 !== rec.weekday) day = day.plus({ days: 1 });
+    anchor = wallClockToInstant({ year: day.year, month: day.month, day: day.day, hour, minute }, zone);
+  }
+  return { ...rec, zone, anchor: anchor.toISOString() };
 }
