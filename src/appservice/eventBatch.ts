@@ -74,6 +74,9 @@ export async function handleBatch(
       items.map((i) => i.event.event_id),
     );
     for (const { event, prepared } of items) {
+      // On the embedded database every query resolves as a microtask, so a batch would run as one
+      // uninterrupted chain: let timers and I/O in between events.
+      await yieldToEventLoop();
       if (status.get(event.event_id) !== "claimed") {
         out.skipped.push(event);
         continue;
@@ -116,4 +119,8 @@ export async function handleBatch(
     faultPoint("after-handle");
   }
   return result;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -89,7 +89,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   let knex: Knex | undefined;
   try {
     knex = knexFactory({
-      client: ClientPgLite,
+      client: YieldingPgLite as unknown as typeof ClientPgLite,
       dialect: "postgres",
       // An empty connection object makes knex-pglite create an in-memory PGlite.
       connection: inMemory ? {} : { filename: where },
@@ -107,6 +107,20 @@ async function openPglite(dataDir: string): Promise<Database> {
   }
   log.info({ dataDir: where, ms: Date.now() - started }, "opened embedded database (PGlite)");
   return wrap(knex, "pglite");
+}
+
+/**
+ * PGlite runs in this thread and answers every query as a microtask: a transaction of twenty
+ * statements would run as one uninterrupted chain, and timers, HTTP and other rooms would wait for
+ * it. Each query first yields to the event loop, so no chain of queries blocks it.
+ */
+class YieldingPgLite extends (ClientPgLite as unknown as new (config: Knex.Config) => {
+  _query(connection: unknown, obj: unknown): Promise<unknown>;
+}) {
+  override async _query(connection: unknown, obj: unknown): Promise<unknown> {
+    await new Promise((resolve) => setImmediate(resolve));
+    return super._query(connection, obj);
+  }
 }
 
 function wrap(knex: Knex, dialect: Dialect): Database {
