@@ -12,7 +12,7 @@ import { ScheduleStore } from "../store/scheduleStore";
 import { SchedulerDispatcher } from "../scheduler/dispatcher";
 import { AGENT_DEFINITIONS } from "../agents/registry";
 import { resolveAgents, type ResolvedAgent } from "../agents/agentConfig";
-import type { AgentDefinition } from "../agents/types";
+import type { AgentDefinition, MatrixEvent } from "../agents/types";
 import { OutboxWorker } from "../queue/outboxWorker";
 import { createMetrics, type BridgeMetrics } from "../metrics";
 import { deliveryConfig, type DeliveryConfig } from "../config/deliveryConfig";
@@ -68,7 +68,6 @@ export class AgentBridge {
   private pruner?: Pruner;
   private gaps?: GapRecovery;
   private activity?: RoomActivity;
-  private triage?: EventTriage;
   private devices?: AgentDevices;
   private readonly delivery: DeliveryConfig;
   private host?: AgentHost;
@@ -170,7 +169,6 @@ export class AgentBridge {
       })),
       botUserId(this.config),
     );
-    this.triage = triage;
     this.dms = new DirectMessages(intents, knex, (roomId) => triage.noteRoom(roomId, true));
     for (const roomId of await this.dms.allRoomIds()) triage.noteRoom(roomId, true);
     const bridgeIntents = new BridgeIntents(knex, intents, this.spaces, this.config.homeserver.domain);
@@ -394,11 +392,14 @@ export class AgentBridge {
             log.warn({ txnId: txn.txnId }, "The homeserver may have lost events; reading back active rooms");
             pipeline.hold(this.gaps.recover("suspected-loss"));
           }
-          const active = txn.events
-            .filter((e) => !this.triage!.isInert(e) && e.state_key === undefined)
-            .map((e) => e.room_id);
+          if (txn.events.length === 0) return; // ephemeral data only: nothing to record
           await pipeline.receive(txn.events, {
-            inClaim: active.length ? (trx) => this.activity!.touch(trx, active) : undefined,
+            // Rooms with something for an agent (gap recovery reads these back).
+            inClaim: (trx: Knex.Transaction, toHandle: MatrixEvent[]) =>
+              this.activity!.touch(
+                trx,
+                toHandle.filter((e) => e.state_key === undefined).map((e) => e.room_id),
+              ),
           });
         },
         onUserQuery: async (userId) => {

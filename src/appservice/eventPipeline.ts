@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
 import { errorMessage } from "../errors";
 import { faultPoint } from "../faultPoints";
-import type { ClaimOptions, Inbox, InboundEvent } from "../store/inbox";
+import type { Inbox, InboundEvent } from "../store/inbox";
 import type { MatrixEvent } from "../agents/types";
 import type { EventHandlers } from "./eventBatch";
 import { RoomBatches } from "./roomBatches";
@@ -61,7 +61,12 @@ interface RoomQueue {
   running?: Promise<void>;
 }
 
-export interface ReceiveOptions extends Pick<ClaimOptions, "inClaim"> {
+export interface ReceiveOptions {
+  /**
+   * Runs inside the claim's transaction (other durable parts of the same push), told which of the
+   * push's events are to be handled (not inert; replays included).
+   */
+  inClaim?(trx: Knex.Transaction, toHandle: MatrixEvent[]): Promise<void>;
   /**
    * Events read back from the room's history (gap recovery): each is queued at its place in the
    * room's timeline among the events still waiting, not at the end.
@@ -152,12 +157,18 @@ export class EventPipeline {
     if (events.length === 0 && !opts.inClaim) return;
     this.receiving++;
     try {
-      const inert = new Set(events.filter((e) => this.isInert(e)).map((e) => e.event_id));
+      const inert = new Set<string>();
+      const toHandle: MatrixEvent[] = [];
+      for (const e of events) {
+        if (this.isInert(e)) inert.add(e.event_id);
+        else toHandle.push(e);
+      }
+      const hook = opts.inClaim;
       const { toHandle: claimed, ignored } = await this.inbox.claimBatch(
         events as unknown as InboundEvent[],
         {
           inert,
-          inClaim: opts.inClaim,
+          inClaim: hook && ((trx) => hook(trx, toHandle)),
         },
       );
       this.observer.received?.(events.length, claimed.length, ignored.length);

@@ -56,20 +56,35 @@ function printable(value: unknown): string | undefined {
 }
 
 /**
- * Depth of a parsed JSON value, iteratively (a recursive walk is what a hostile event would
- * overflow), stopping as soon as `limit` is passed.
+ * Walks a parsed JSON value iteratively (a recursive walk is what a hostile event would
+ * overflow): "deep" as soon as it nests more than `depthLimit` levels, "large" as soon as its
+ * serialized size certainly passes `byteLimit` (counted as it goes: string lengths, UTF-8 aware,
+ * plus a little per value; cheaper than serializing the event just to measure it).
  */
-export function exceedsDepth(value: unknown, limit: number): boolean {
+export function measure(value: unknown, depthLimit: number, byteLimit = Infinity): "ok" | "deep" | "large" {
   const stack: [unknown, number][] = [[value, 1]];
+  let bytes = 0;
   while (stack.length) {
     const [v, depth] = stack.pop()!;
+    if (typeof v === "string") bytes += Buffer.byteLength(v) + 2;
+    else bytes += 4;
+    if (bytes > byteLimit) return "large";
     if (v === null || typeof v !== "object") continue;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    if (depth > depthLimit) return "deep";
+    if (Array.isArray(v)) {
+      for (const child of v) stack.push([child, depth + 1]);
+    } else {
+      for (const [key, child] of Object.entries(v)) {
+        bytes += key.length + 4;
+        stack.push([child, depth + 1]);
+      }
     }
   }
-  return false;
+  return "ok";
+}
+
+export function exceedsDepth(value: unknown, limit: number): boolean {
+  return measure(value, limit) === "deep";
 }
 
 export function validateEvent(raw: unknown): Validated {
