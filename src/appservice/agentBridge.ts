@@ -36,6 +36,8 @@ import { RoomUpgrades } from "./roomUpgrade";
 import { GapRecovery, DEFAULT_GAP_OPTIONS } from "./gapRecovery";
 import { RoomActivity } from "../store/roomActivity";
 import { reportEncryptionSupport } from "./encryptionSupport";
+import { createEncryption, startEncryption } from "../crypto/bridgeEncryption";
+import type { CryptoManager } from "../crypto/cryptoManager";
 import { pingHomeserver } from "./ping";
 import { routeBridgeLibraryLogs } from "../logging/bridgeLibraryLogs";
 import { PowerLevelFacts } from "./roomFacts";
@@ -69,6 +71,7 @@ export class AgentBridge {
   private gaps?: GapRecovery;
   private activity?: RoomActivity;
   private devices?: AgentDevices;
+  private crypto?: CryptoManager;
   private readonly delivery: DeliveryConfig;
   private host?: AgentHost;
   private scheduler?: SchedulerDispatcher;
@@ -117,7 +120,7 @@ export class AgentBridge {
   async start(): Promise<void> {
     const started = Date.now();
     routeBridgeLibraryLogs();
-    reportEncryptionSupport();
+    reportEncryptionSupport(this.config.encryption.enabled);
     this.db = await openDatabase(this.config.database);
     const { applied } = await migrate(
       this.db,
@@ -127,6 +130,15 @@ export class AgentBridge {
     );
     if (applied.length) log.info({ applied }, "Database migrated");
     const knex = this.db.knex;
+    // Before the HTTP server: the feeds of transactions that arrive while devices load are kept.
+    this.crypto = await createEncryption(
+      this.config,
+      this.registration,
+      knex,
+      this.client,
+      this.db.dialect === "postgres",
+      this.agents.map((a) => a.userId),
+    );
 
     this.bridgeLib = await this.initBridgeLibrary();
     const intents = intentsFromBridge(this.bridgeLib);
@@ -181,6 +193,7 @@ export class AgentBridge {
       allowList: new InviteAllowList(this.config.bridge.invite_allow, this.config.homeserver.domain),
       upgrades: new RoomUpgrades(this.client, intents, membership, facts),
       noteRoom: (roomId, direct) => triage.noteRoom(roomId, direct),
+      crypto: () => this.crypto,
     });
     const devices = new AgentDevices(knex, this.client, this.delivery.device_id);
     this.devices = devices;
@@ -197,6 +210,10 @@ export class AgentBridge {
         forgetDevice: (userId) => devices.forget(userId),
         exclusiveRooms: shared,
         runIntent: bridgeIntents.run,
+        encrypt: async (row) =>
+          this.crypto?.active
+            ? this.crypto.encryptForRoom(row.roomId, row.sender, row.type, row.content)
+            : undefined,
       },
       {
         sent: (_row, _eventId, ms) => {
@@ -285,6 +302,15 @@ export class AgentBridge {
       knex,
     );
     await devices.ensureAll([botUserId(this.config), ...this.agents.map((a) => a.userId)]);
+    if (this.crypto) {
+      await startEncryption(
+        this.crypto,
+        this.config,
+        this.registration,
+        (u) => devices.deviceFor(u),
+        botUserId(this.config),
+      );
+    }
     await host.startAll(knex);
     this.scheduler = new SchedulerDispatcher(
       knex,
@@ -327,6 +353,7 @@ export class AgentBridge {
     await this.scheduler?.stop();
     await this.worker?.stop(Math.max(0, deadline - Date.now()));
     await this.host?.stopAll();
+    await this.crypto?.stop();
     await this.http?.close();
     // Clears the library's intent-culling timer and request factory.
     await this.bridgeLib?.close().catch(() => undefined);
@@ -392,15 +419,22 @@ export class AgentBridge {
             log.warn({ txnId: txn.txnId }, "The homeserver may have lost events; reading back active rooms");
             pipeline.hold(this.gaps.recover("suspected-loss"));
           }
-          if (txn.events.length === 0) return; // ephemeral data only: nothing to record
+          const crypto = this.crypto;
+          const feeds = crypto?.mayCarryFeeds(txn.body) === true;
+          if (txn.events.length === 0 && !feeds) return; // ephemeral data only: nothing to record
+          let kick: string[] = [];
           await pipeline.receive(txn.events, {
-            // Rooms with something for an agent (gap recovery reads these back).
-            inClaim: (trx: Knex.Transaction, toHandle: MatrixEvent[]) =>
-              this.activity!.touch(
+            inClaim: async (trx: Knex.Transaction, toHandle: MatrixEvent[]) => {
+              // Rooms with something for an agent (gap recovery reads these back).
+              await this.activity!.touch(
                 trx,
                 toHandle.filter((e) => e.state_key === undefined).map((e) => e.room_id),
-              ),
+              );
+              // To-device messages and key counts are durable before the 200, like the events.
+              if (feeds) kick = await crypto!.persistFeeds(trx, txn.body);
+            },
           });
+          crypto?.kick(kick);
         },
         onUserQuery: async (userId) => {
           const ours = userId === botUserId(this.config) || this.agents.some((a) => a.userId === userId);

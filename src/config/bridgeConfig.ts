@@ -3,6 +3,7 @@ import yaml from "js-yaml";
 import { ConfigError, BridgeError } from "../errors";
 import { validateSection, type SectionSpec, type SectionValues } from "./fields";
 import { deliverySpec } from "./deliveryConfig";
+import { encryptionSpec } from "./encryptionConfig";
 import { canonicalZone } from "../agents/kit/time/zone";
 
 const LOCALPART = /^[a-z0-9._=\-/]+$/;
@@ -118,6 +119,7 @@ export interface BridgeConfig {
   logging: SectionValues<typeof loggingSpec>;
   metrics: SectionValues<typeof metricsSpec>;
   delivery: SectionValues<typeof deliverySpec>;
+  encryption: SectionValues<typeof encryptionSpec>;
   /** Raw per-agent sections; each agent validates its own (see agents/registry). */
   agents: Record<string, unknown>;
 }
@@ -130,6 +132,7 @@ const SECTIONS = {
   logging: loggingSpec,
   metrics: metricsSpec,
   delivery: deliverySpec,
+  encryption: encryptionSpec,
 } as const;
 
 /** Validates a parsed config object. Environment variables MAB_<SECTION>_<KEY> win over the file. */
@@ -159,6 +162,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     logging: validateSection(["logging"], loggingSpec, input.logging, env),
     metrics: validateSection(["metrics"], metricsSpec, input.metrics, env),
     delivery: validateSection(["delivery"], deliverySpec, input.delivery, env),
+    encryption: validateSection(["encryption"], encryptionSpec, input.encryption, env),
     agents: agents as Record<string, unknown>,
   };
 }
