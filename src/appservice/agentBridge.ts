@@ -259,6 +259,14 @@ export class AgentBridge {
       onPing: () => {
         this.pingsReceived++;
       },
+      cacheSizes: (): Record<string, number> =>
+        this.parts
+          ? {
+              membership: this.parts.membership.size,
+              power_levels: this.parts.facts.size,
+              rate_limiter: this.parts.host.rateLimitedSenders,
+            }
+          : {},
     });
   }
 

@@ -29,6 +29,8 @@ export interface BridgeHttpDeps {
   /** Our user ids are registered on first query (the homeserver asks before inviting them). */
   onUserQuery: (userId: string) => Promise<boolean>;
   onPing: () => void;
+  /** Entries of the bounded in-memory caches, by cache (a gauge). */
+  cacheSizes: () => Record<string, number>;
 }
 
 /**
@@ -76,6 +78,8 @@ export function createBridgeHttpServer(deps: BridgeHttpDeps): HttpServer {
 }
 
 async function refreshGauges(deps: BridgeHttpDeps): Promise<void> {
+  for (const [cache, size] of Object.entries(deps.cacheSizes()))
+    deps.metrics.cacheEntries.set({ cache }, size);
   const knex = deps.knex();
   if (!knex) return;
   const outbox = new Outbox(knex);

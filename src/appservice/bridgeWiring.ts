@@ -63,7 +63,7 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
   const outbox = new Outbox(knex);
   const inbox = new Inbox(knex);
   const schedules = new ScheduleStore(knex);
-  const membership = new MembershipCache(client);
+  const membership = new MembershipCache(client, delivery.cache_rooms);
   const ourUsers = [...agents.map((a) => a.userId), bot];
   const facts = new PowerLevelFacts(
     client,
@@ -75,6 +75,7 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
       return undefined;
     },
     config.bridge.admins,
+    delivery.cache_rooms,
   );
   const triage = new EventTriage(
     agents.map((a) => ({
@@ -124,6 +125,7 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
       forgetDevice: (userId) => devices.forget(userId),
       exclusiveRooms: shared,
       runIntent: bridgeIntents.run,
+      maxServerErrors: delivery.max_server_errors,
     },
     {
       sent: (_row, _eventId, ms) => {
@@ -134,7 +136,10 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
         metrics.sends.inc({ outcome: "retried" });
         metrics.sendRetries.inc({ reason: kind });
       },
-      parked: () => metrics.sends.inc({ outcome: "parked" }),
+      parked: (_row, _reason, code) => {
+        metrics.sends.inc({ outcome: "parked" });
+        metrics.parked.inc({ reason: code });
+      },
     },
   );
   const pipeline = new EventPipeline(
