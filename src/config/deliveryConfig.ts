@@ -35,9 +35,9 @@ export const deliverySpec = {
   },
   failed_retention_days: {
     type: "int",
-    default: 30,
-    min: 1,
-    doc: "How long parked (undeliverable) outbound messages are kept for operators",
+    default: 0,
+    min: 0,
+    doc: "How long parked (undeliverable) outbound messages are kept; 0 = until an operator retries or discards them",
   },
   max_server_errors: {
     type: "int",
