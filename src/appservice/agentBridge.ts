@@ -39,6 +39,7 @@ import { reportEncryptionSupport } from "./encryptionSupport";
 import { pingHomeserver } from "./ping";
 import { routeBridgeLibraryLogs } from "../logging/bridgeLibraryLogs";
 import { PowerLevelFacts } from "./roomFacts";
+import { OperatorTelemetry } from "../admin/operatorTelemetry";
 
 const log = moduleLogger("appservice/bridge");
 
@@ -59,6 +60,7 @@ export interface AgentBridgeOptions {
  */
 export class AgentBridge {
   readonly metrics: BridgeMetrics = createMetrics();
+  readonly telemetry = new OperatorTelemetry(this.metrics.operator);
   readonly agents: ResolvedAgent[];
   private readonly registration: Registration;
   private db?: Database;
@@ -153,6 +155,8 @@ export class AgentBridge {
       admins: this.config.bridge.admins,
       defaultTimezone: this.config.bridge.default_timezone,
       openDm: (agent, userId, db) => this.dms!.open(agent, userId, db),
+      commandFinished: (agentId, outcome, ms) => this.telemetry.commandFinished(agentId, outcome, ms),
+      agentFailed: (agentId) => this.telemetry.agentFailed(agentId),
     });
     this.host = host;
     this.spaces = new SpaceManager(intents, knex, {
@@ -290,7 +294,10 @@ export class AgentBridge {
       knex,
       schedules,
       host.scheduledAgentIds(),
-      (item, trx) => host.runDue(trx, item),
+      (item, trx) => {
+        this.telemetry.firing(item, new Date());
+        return host.runDue(trx, item);
+      },
       () => worker.kick(),
     );
     this.spaceId = await this.spaces.ensureBridgeSpace(this.agents);
@@ -429,6 +436,12 @@ export class AgentBridge {
     this.metrics.outboxFailed.set(await outbox.failedCount());
     this.metrics.outboxOldestSeconds.set((await outbox.oldestPendingAgeSeconds(new Date())) ?? 0);
     this.metrics.eventsUnhandled.set(await new Inbox(this.db.knex).unhandledCount());
+    await this.telemetry.refresh(this.db.knex, () =>
+      this.client.request("GET", "/_matrix/client/versions", { timeoutMs: 3_000 }).then(
+        () => true,
+        () => false,
+      ),
+    );
   }
 
   /** Reads the recent history of rooms with agent activity and claims what was never pushed (tests, operators). */
