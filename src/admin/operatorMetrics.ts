@@ -60,7 +60,7 @@ export function createOperatorMetrics(registry: Registry) {
     }),
     parkedByReason: new Gauge({
       name: "mab_outbox_parked_by_reason",
-      help: "Parked (undeliverable) outbox rows by reason (Matrix errcode, server_error, other)",
+      help: "Parked (undeliverable) outbox rows now, by reason (the Matrix errcode of a refusal, server_errors, other)",
       labelNames: ["reason"],
       registers,
     }),

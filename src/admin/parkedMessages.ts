@@ -30,13 +30,14 @@ const MIN_ID_PREFIX = 6;
 
 /**
  * A stable, low-cardinality reason code from the stored error: the Matrix errcode of a refusal
- * ("M_FORBIDDEN"), "server_error" for 5xx, "other" for anything else.
+ * ("M_FORBIDDEN"), "server_errors" when the worker gave up after repeated 5xx or network errors
+ * (delivery.max_server_errors), "other" for anything else.
  */
 export function parkReason(lastError: string | null): string {
-  const match = /^(\d{3}) (M_[A-Z_]{1,40})\b/.exec(lastError ?? "");
-  if (match) return match[1].startsWith("5") ? "server_error" : match[2];
-  if (/^5\d\d\b/.test(lastError ?? "")) return "server_error";
-  return "other";
+  const text = lastError ?? "";
+  if (/^gave up after \d+ failed attempts/.test(text) || /^5\d\d\b/.test(text)) return "server_errors";
+  const match = /^\d{3} (M_[A-Z_]{1,40})\b/.exec(text);
+  return match ? match[1] : "other";
 }
 
 interface Row {

@@ -56,6 +56,11 @@ export class AgentHost {
   private readonly clock: () => Date;
   private readonly contexts: AgentContexts;
 
+  /** Senders the command rate limiter tracks (a metric). */
+  get rateLimitedSenders(): number {
+    return this.limiter.size;
+  }
+
   constructor(
     readonly agents: readonly ResolvedAgent[],
     private readonly outbox: Outbox,

@@ -5,7 +5,7 @@ import { HomeserverError } from "../errors";
 import { faultPoint } from "../faultPoints";
 import type { Outbox, OutboxRow } from "../store/outbox";
 import { MatrixHttpError, type HomeserverClient } from "../appservice/homeserverClient";
-import { classifySendError, type BackoffOptions } from "./retryPolicy";
+import { classifySendError, type BackoffOptions, type ParkCode } from "./retryPolicy";
 
 const log = moduleLogger("queue/outbox");
 
@@ -32,6 +32,8 @@ export interface OutboxWorkerOptions {
    * sending it; its result stands as the row's event id. Retried and parked like a send.
    */
   runIntent?: (row: OutboxRow) => Promise<string>;
+  /** Failed attempts after which a send failing with 5xx is parked (see SendLimits). */
+  maxServerErrors?: number;
 }
 
 /** Why a send is retried, as a small fixed set (a metric label). */
@@ -40,7 +42,7 @@ export type RetryReason = "rate_limited" | "server_error" | "network" | "unknown
 export interface DeliveryObserver {
   sent?(row: OutboxRow, eventId: string, latencyMs: number): void;
   retried?(row: OutboxRow, reason: string, delayMs: number, kind: RetryReason): void;
-  parked?(row: OutboxRow, reason: string): void;
+  parked?(row: OutboxRow, reason: string, code: ParkCode): void;
 }
 
 type Step = "sent" | "parked" | "wait" | "empty" | "busy";
@@ -208,14 +210,16 @@ export class OutboxWorker {
         this.observer.retried?.(row, err.message, 100, "unknown_device");
         return "wait";
       }
-      const outcome = classifySendError(err, row.attempts, this.opts.backoff);
+      const outcome = classifySendError(err, row.attempts, this.opts.backoff, {
+        maxServerErrors: this.opts.maxServerErrors,
+      });
       if (outcome.kind === "park") {
         log.warn(
           { roomId, outboxId: row.id, reason: outcome.reason },
           "Outbound message parked: will not retry",
         );
         await this.outbox.markFailed(row.id, outcome.reason, trx);
-        this.observer.parked?.(row, outcome.reason);
+        this.observer.parked?.(row, outcome.reason, outcome.code);
         return "parked";
       }
       log.info(

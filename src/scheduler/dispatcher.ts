@@ -25,6 +25,8 @@ export type DueHandler = (
  */
 export class SchedulerDispatcher {
   private running = false;
+  /** Set by stop(): a pass in progress ends after the item being fired (the rest stays due). */
+  private stopping = false;
   private loop?: Promise<void>;
   private wake?: () => void;
 
@@ -47,8 +49,13 @@ export class SchedulerDispatcher {
     this.wake?.();
   }
 
+  /**
+   * Stops after the item being fired commits (at most one agent's handling), however many are due
+   * and wherever the loop is: mid-pass, or asleep until the next due time.
+   */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     this.kick();
     await this.loop;
   }
@@ -56,7 +63,7 @@ export class SchedulerDispatcher {
   /** Fires everything due now; returns how many fired (also used by tests). */
   async fireDue(now = new Date()): Promise<number> {
     let fired = 0;
-    for (;;) {
+    while (!this.stopping) {
       const outcome = await this.fireOne(now);
       if (outcome === "none") break;
       if (outcome === "fired") {
@@ -101,6 +108,7 @@ export class SchedulerDispatcher {
         log.error({ err: errorMessage(err) }, "Scheduler pass failed; retrying shortly");
         waitMs = 1_000;
       }
+      if (!this.running) break; // stop() came during the pass: do not start a sleep
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, waitMs);
         function done() {

@@ -68,8 +68,8 @@ describe("operator telemetry", () => {
   it.each([
     ["403 M_FORBIDDEN: User not in room", "M_FORBIDDEN"],
     ["404 M_NOT_FOUND: Unknown room", "M_NOT_FOUND"],
-    ["502 M_UNKNOWN: bad gateway", "server_error"],
-    ["500 Internal", "server_error"],
+    ["gave up after 10 failed attempts: 502 M_UNKNOWN: bad gateway", "server_errors"],
+    ["500 Internal", "server_errors"],
     ["something else", "other"],
     [null, "other"],
   ])("parks %j under reason %s", (error, reason) => {
