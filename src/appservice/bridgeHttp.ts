@@ -11,6 +11,7 @@ import { HttpServer } from "./httpServer";
 import { MatrixHttpError, type HomeserverClient } from "./homeserverClient";
 import type { EventPipeline } from "./eventPipeline";
 import type { GapRecovery } from "./gapRecovery";
+import type { CryptoManager } from "../crypto/cryptoManager";
 
 const log = moduleLogger("appservice/bridge-http");
 
@@ -26,6 +27,8 @@ export interface BridgeHttpDeps {
   pipeline: () => EventPipeline | undefined;
   gaps: () => GapRecovery | undefined;
   activity: () => RoomActivity | undefined;
+  /** The agents' encrypted devices (encryption on): their feeds are stored in the claim. */
+  crypto: () => CryptoManager | undefined;
   /** True once every part runs (gap suspicion and readiness depend on it). */
   isReady: () => boolean;
   /** Our user ids are registered on first query (the homeserver asks before inviting them). */
@@ -58,15 +61,22 @@ export function createBridgeHttpServer(deps: BridgeHttpDeps): HttpServer {
           log.warn({ txnId: txn.txnId }, "The homeserver may have lost events; reading back active rooms");
           pipeline.hold(gaps.recover("suspected-loss"));
         }
-        if (txn.events.length === 0) return; // ephemeral data only: nothing to record
+        const crypto = deps.crypto();
+        const feeds = crypto?.mayCarryFeeds(txn.body) === true;
+        if (txn.events.length === 0 && !feeds) return; // ephemeral data only: nothing to record
+        let kick: string[] = [];
         await pipeline.receive(txn.events, {
-          // Rooms with something for an agent (gap recovery reads these back).
-          inClaim: (trx: Knex.Transaction, toHandle: MatrixEvent[]) =>
-            deps.activity()!.touch(
+          inClaim: async (trx: Knex.Transaction, toHandle: MatrixEvent[]) => {
+            // Rooms with something for an agent (gap recovery reads these back).
+            await deps.activity()!.touch(
               trx,
               toHandle.filter((e) => e.state_key === undefined).map((e) => e.room_id),
-            ),
+            );
+            // To-device messages and key counts are durable before the 200, like the events.
+            if (feeds) kick = await crypto!.persistFeeds(trx, txn.body);
+          },
         });
+        crypto?.kick(kick);
       },
       onUserQuery: deps.onUserQuery,
       onPing: deps.onPing,

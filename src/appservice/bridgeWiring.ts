@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { CryptoManager } from "../crypto/cryptoManager";
 import { botUserId, type BridgeConfig } from "../config/bridgeConfig";
 import type { DeliveryConfig } from "../config/deliveryConfig";
 import type { ResolvedAgent } from "../agents/agentConfig";
@@ -38,6 +39,8 @@ export interface WiringInput {
   telemetry: OperatorTelemetry;
   /** Called after every commit that may have queued work (sends, schedule changes). */
   afterCommit: () => void;
+  /** The agents' encrypted devices, when encryption is on (read lazily: they start later). */
+  crypto?: () => CryptoManager | undefined;
 }
 
 /** The running parts of a bridge, built in dependency order; nothing here talks to the homeserver yet. */
@@ -114,6 +117,7 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
     allowList: new InviteAllowList(config.bridge.invite_allow, config.homeserver.domain),
     upgrades: new RoomUpgrades(client, intents, membership, facts),
     noteRoom: (roomId, direct) => triage.noteRoom(roomId, direct),
+    crypto: input.crypto,
   });
   const devices = new AgentDevices(knex, client, delivery.device_id);
   await devices.load();
@@ -130,6 +134,12 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
       exclusiveRooms: shared,
       runIntent: bridgeIntents.run,
       maxServerErrors: delivery.max_server_errors,
+      encrypt: async (row) => {
+        const crypto = input.crypto?.();
+        return crypto?.active
+          ? crypto.encryptForRoom(row.roomId, row.sender, row.type, row.content)
+          : undefined;
+      },
     },
     {
       sent: (_row, _eventId, ms) => {
