@@ -25,6 +25,7 @@ import { pingHomeserver } from "./ping";
 import { routeBridgeLibraryLogs } from "../logging/bridgeLibraryLogs";
 import { wireBridge, type BridgeParts } from "./bridgeWiring";
 import { createBridgeHttpServer } from "./bridgeHttp";
+import { OperatorTelemetry } from "../admin/operatorTelemetry";
 
 const log = moduleLogger("appservice/bridge");
 
@@ -45,6 +46,7 @@ export interface AgentBridgeOptions {
  */
 export class AgentBridge {
   readonly metrics: BridgeMetrics = createMetrics();
+  readonly telemetry = new OperatorTelemetry(this.metrics.operator);
   readonly agents: ResolvedAgent[];
   private readonly registration: Registration;
   private db?: Database;
@@ -130,6 +132,7 @@ export class AgentBridge {
       knex,
       dialect: this.db.dialect,
       metrics: this.metrics,
+      telemetry: this.telemetry,
       afterCommit: () => {
         this.parts?.worker.kick();
         this.scheduler?.kick();
@@ -170,7 +173,10 @@ export class AgentBridge {
       knex,
       parts.schedules,
       host.scheduledAgentIds(),
-      (item, trx) => host.runDue(trx, item),
+      (item, trx) => {
+        this.telemetry.firing(item, new Date());
+        return host.runDue(trx, item);
+      },
       () => worker.kick(),
     );
     this.spaceId = await this.spaces.ensureBridgeSpace(this.agents);
@@ -263,6 +269,7 @@ export class AgentBridge {
       metricsEnabled: this.config.metrics.enabled,
       metricsToken: this.config.metrics.token,
       metrics: this.metrics,
+      telemetry: this.telemetry,
       client: this.client,
       knex: () => this.db?.knex,
       pipeline: () => this.parts?.pipeline,

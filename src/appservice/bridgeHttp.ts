@@ -3,6 +3,7 @@ import { moduleLogger } from "../logging/logger";
 import { errorMessage } from "../errors";
 import type { MatrixEvent } from "../agents/types";
 import type { BridgeMetrics } from "../metrics";
+import type { OperatorTelemetry } from "../admin/operatorTelemetry";
 import { Inbox } from "../store/inbox";
 import { Outbox } from "../store/outbox";
 import type { RoomActivity } from "../store/roomActivity";
@@ -20,6 +21,7 @@ export interface BridgeHttpDeps {
   metricsEnabled: boolean;
   metricsToken?: string;
   metrics: BridgeMetrics;
+  telemetry: OperatorTelemetry;
   client: HomeserverClient;
   knex: () => Knex | undefined;
   pipeline: () => EventPipeline | undefined;
@@ -97,6 +99,12 @@ async function refreshGauges(deps: BridgeHttpDeps): Promise<void> {
   deps.metrics.outboxFailed.set(await outbox.failedCount());
   deps.metrics.outboxOldestSeconds.set((await outbox.oldestPendingAgeSeconds(new Date())) ?? 0);
   deps.metrics.eventsUnhandled.set(await new Inbox(knex).unhandledCount());
+  await deps.telemetry.refresh(knex, () =>
+    deps.client.request("GET", "/_matrix/client/versions", { timeoutMs: 3_000 }).then(
+      () => true,
+      () => false,
+    ),
+  );
 }
 
 async function readiness(deps: BridgeHttpDeps): Promise<{ ready: boolean; checks: Record<string, string> }> {

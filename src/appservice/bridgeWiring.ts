@@ -4,6 +4,7 @@ import { botUserId, type BridgeConfig } from "../config/bridgeConfig";
 import type { DeliveryConfig } from "../config/deliveryConfig";
 import type { ResolvedAgent } from "../agents/agentConfig";
 import type { BridgeMetrics } from "../metrics";
+import type { OperatorTelemetry } from "../admin/operatorTelemetry";
 import { Inbox } from "../store/inbox";
 import { Outbox } from "../store/outbox";
 import { ScheduleStore } from "../store/scheduleStore";
@@ -35,6 +36,7 @@ export interface WiringInput {
   knex: Knex;
   dialect: "postgres" | "pglite";
   metrics: BridgeMetrics;
+  telemetry: OperatorTelemetry;
   /** Called after every commit that may have queued work (sends, schedule changes). */
   afterCommit: () => void;
   /** The agents' encrypted devices, when encryption is on (read lazily: they start later). */
@@ -97,6 +99,8 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
     admins: config.bridge.admins,
     defaultTimezone: config.bridge.default_timezone,
     openDm: (agent, userId, db) => dms.open(agent, userId, db),
+    commandFinished: (agentId, outcome, ms) => input.telemetry.commandFinished(agentId, outcome, ms),
+    agentFailed: (agentId) => input.telemetry.agentFailed(agentId),
   });
   const spaces = new SpaceManager(intents, knex, {
     domain: config.homeserver.domain,
