@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { createOperatorMetrics } from "./admin/operatorMetrics";
 
 /**
  * The bridge's Prometheus metrics, in one registry per bridge instance (tests run several
@@ -111,6 +112,8 @@ export function createMetrics() {
       labelNames: ["kind"],
       registers: [registry],
     }),
+    /** Per-agent, scheduler, parked-by-reason and build metrics (src/admin/operatorMetrics.ts). */
+    operator: createOperatorMetrics(registry),
   };
   return m;
 }

@@ -19,10 +19,13 @@ import { syncAgentUsers } from "./agentUsers";
 import type { SpaceManager } from "./spaces";
 import type { DirectMessages } from "./directMessages";
 import { reportEncryptionSupport } from "./encryptionSupport";
+import { createEncryption, startEncryption } from "../crypto/bridgeEncryption";
+import type { CryptoManager } from "../crypto/cryptoManager";
 import { pingHomeserver } from "./ping";
 import { routeBridgeLibraryLogs } from "../logging/bridgeLibraryLogs";
 import { wireBridge, type BridgeParts } from "./bridgeWiring";
 import { createBridgeHttpServer } from "./bridgeHttp";
+import { OperatorTelemetry } from "../admin/operatorTelemetry";
 
 const log = moduleLogger("appservice/bridge");
 
@@ -43,12 +46,14 @@ export interface AgentBridgeOptions {
  */
 export class AgentBridge {
   readonly metrics: BridgeMetrics = createMetrics();
+  readonly telemetry = new OperatorTelemetry(this.metrics.operator);
   readonly agents: ResolvedAgent[];
   private readonly registration: Registration;
   private db?: Database;
   private http?: HttpServer;
   private readonly delivery: DeliveryConfig;
   private parts?: BridgeParts;
+  private crypto?: CryptoManager;
   private scheduler?: SchedulerDispatcher;
   private client: HomeserverClient;
   private intents?: IntentProvider;
@@ -95,7 +100,7 @@ export class AgentBridge {
   async start(): Promise<void> {
     const started = Date.now();
     routeBridgeLibraryLogs();
-    reportEncryptionSupport();
+    reportEncryptionSupport(this.config.encryption.enabled);
     this.db = await openDatabase(this.config.database);
     const { applied } = await migrate(
       this.db,
@@ -105,6 +110,15 @@ export class AgentBridge {
     );
     if (applied.length) log.info({ applied }, "Database migrated");
     const knex = this.db.knex;
+    // Before the HTTP server: the feeds of transactions that arrive while the devices load are kept.
+    this.crypto = await createEncryption(
+      this.config,
+      this.registration,
+      knex,
+      this.client,
+      this.db.dialect === "postgres",
+      this.agents.map((a) => a.userId),
+    );
 
     this.bridgeLib = await this.initBridgeLibrary();
     const intents = intentsFromBridge(this.bridgeLib);
@@ -118,10 +132,12 @@ export class AgentBridge {
       knex,
       dialect: this.db.dialect,
       metrics: this.metrics,
+      telemetry: this.telemetry,
       afterCommit: () => {
         this.parts?.worker.kick();
         this.scheduler?.kick();
       },
+      crypto: () => this.crypto,
     });
     this.parts = parts;
     const { host, worker, devices } = parts;
@@ -148,12 +164,19 @@ export class AgentBridge {
       knex,
     );
     await devices.ensureAll([botUserId(this.config), ...this.agents.map((a) => a.userId)]);
+    if (this.crypto) {
+      const bot = botUserId(this.config);
+      await startEncryption(this.crypto, this.config, this.registration, (u) => devices.deviceFor(u), bot);
+    }
     await host.startAll(knex);
     this.scheduler = new SchedulerDispatcher(
       knex,
       parts.schedules,
       host.scheduledAgentIds(),
-      (item, trx) => host.runDue(trx, item),
+      (item, trx) => {
+        this.telemetry.firing(item, new Date());
+        return host.runDue(trx, item);
+      },
       () => worker.kick(),
     );
     this.spaceId = await this.spaces.ensureBridgeSpace(this.agents);
@@ -190,6 +213,7 @@ export class AgentBridge {
     await this.scheduler?.stop();
     await this.parts?.worker.stop(Math.max(0, deadline - Date.now()));
     await this.parts?.host.stopAll();
+    await this.crypto?.stop();
     await this.http?.close();
     // Clears the library's intent-culling timer and request factory.
     await this.bridgeLib?.close().catch(() => undefined);
@@ -245,11 +269,13 @@ export class AgentBridge {
       metricsEnabled: this.config.metrics.enabled,
       metricsToken: this.config.metrics.token,
       metrics: this.metrics,
+      telemetry: this.telemetry,
       client: this.client,
       knex: () => this.db?.knex,
       pipeline: () => this.parts?.pipeline,
       gaps: () => this.parts?.gaps,
       activity: () => this.parts?.activity,
+      crypto: () => this.crypto,
       isReady: () => this.ready,
       onUserQuery: async (userId) => {
         const ours = userId === botUserId(this.config) || this.agents.some((a) => a.userId === userId);

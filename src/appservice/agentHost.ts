@@ -37,6 +37,8 @@ export interface AgentHostOptions {
   clock?: () => Date;
   /** Called once per command, e.g. for metrics. */
   commandFinished?(agentId: string, outcome: CommandOutcome, ms: number): void;
+  /** Called for each failure answered with a reference id (metrics). */
+  agentFailed?(agentId: string, ref: string): void;
 }
 
 export type EventHook = "onReaction" | "onRedaction" | "onRoomUpgrade";
@@ -298,6 +300,7 @@ export class AgentHost {
         return "user_error";
       }
       const ref = randomBytes(4).toString("hex");
+      this.opts.agentFailed?.(agent.id, ref);
       log.error(
         {
           ref,

@@ -3,6 +3,7 @@ import { moduleLogger } from "../logging/logger";
 import { errorMessage } from "../errors";
 import type { MatrixEvent } from "../agents/types";
 import type { BridgeMetrics } from "../metrics";
+import type { OperatorTelemetry } from "../admin/operatorTelemetry";
 import { Inbox } from "../store/inbox";
 import { Outbox } from "../store/outbox";
 import type { RoomActivity } from "../store/roomActivity";
@@ -10,6 +11,7 @@ import { HttpServer } from "./httpServer";
 import { MatrixHttpError, type HomeserverClient } from "./homeserverClient";
 import type { EventPipeline } from "./eventPipeline";
 import type { GapRecovery } from "./gapRecovery";
+import type { CryptoManager } from "../crypto/cryptoManager";
 
 const log = moduleLogger("appservice/bridge-http");
 
@@ -19,11 +21,14 @@ export interface BridgeHttpDeps {
   metricsEnabled: boolean;
   metricsToken?: string;
   metrics: BridgeMetrics;
+  telemetry: OperatorTelemetry;
   client: HomeserverClient;
   knex: () => Knex | undefined;
   pipeline: () => EventPipeline | undefined;
   gaps: () => GapRecovery | undefined;
   activity: () => RoomActivity | undefined;
+  /** The agents' encrypted devices (encryption on): their feeds are stored in the claim. */
+  crypto: () => CryptoManager | undefined;
   /** True once every part runs (gap suspicion and readiness depend on it). */
   isReady: () => boolean;
   /** Our user ids are registered on first query (the homeserver asks before inviting them). */
@@ -56,15 +61,22 @@ export function createBridgeHttpServer(deps: BridgeHttpDeps): HttpServer {
           log.warn({ txnId: txn.txnId }, "The homeserver may have lost events; reading back active rooms");
           pipeline.hold(gaps.recover("suspected-loss"));
         }
-        if (txn.events.length === 0) return; // ephemeral data only: nothing to record
+        const crypto = deps.crypto();
+        const feeds = crypto?.mayCarryFeeds(txn.body) === true;
+        if (txn.events.length === 0 && !feeds) return; // ephemeral data only: nothing to record
+        let kick: string[] = [];
         await pipeline.receive(txn.events, {
-          // Rooms with something for an agent (gap recovery reads these back).
-          inClaim: (trx: Knex.Transaction, toHandle: MatrixEvent[]) =>
-            deps.activity()!.touch(
+          inClaim: async (trx: Knex.Transaction, toHandle: MatrixEvent[]) => {
+            // Rooms with something for an agent (gap recovery reads these back).
+            await deps.activity()!.touch(
               trx,
               toHandle.filter((e) => e.state_key === undefined).map((e) => e.room_id),
-            ),
+            );
+            // To-device messages and key counts are durable before the 200, like the events.
+            if (feeds) kick = await crypto!.persistFeeds(trx, txn.body);
+          },
         });
+        crypto?.kick(kick);
       },
       onUserQuery: deps.onUserQuery,
       onPing: deps.onPing,
@@ -87,6 +99,12 @@ async function refreshGauges(deps: BridgeHttpDeps): Promise<void> {
   deps.metrics.outboxFailed.set(await outbox.failedCount());
   deps.metrics.outboxOldestSeconds.set((await outbox.oldestPendingAgeSeconds(new Date())) ?? 0);
   deps.metrics.eventsUnhandled.set(await new Inbox(knex).unhandledCount());
+  await deps.telemetry.refresh(knex, () =>
+    deps.client.request("GET", "/_matrix/client/versions", { timeoutMs: 3_000 }).then(
+      () => true,
+      () => false,
+    ),
+  );
 }
 
 async function readiness(deps: BridgeHttpDeps): Promise<{ ready: boolean; checks: Record<string, string> }> {

@@ -1,8 +1,10 @@
 import type { Knex } from "knex";
+import type { CryptoManager } from "../crypto/cryptoManager";
 import { botUserId, type BridgeConfig } from "../config/bridgeConfig";
 import type { DeliveryConfig } from "../config/deliveryConfig";
 import type { ResolvedAgent } from "../agents/agentConfig";
 import type { BridgeMetrics } from "../metrics";
+import type { OperatorTelemetry } from "../admin/operatorTelemetry";
 import { Inbox } from "../store/inbox";
 import { Outbox } from "../store/outbox";
 import { ScheduleStore } from "../store/scheduleStore";
@@ -34,8 +36,11 @@ export interface WiringInput {
   knex: Knex;
   dialect: "postgres" | "pglite";
   metrics: BridgeMetrics;
+  telemetry: OperatorTelemetry;
   /** Called after every commit that may have queued work (sends, schedule changes). */
   afterCommit: () => void;
+  /** The agents' encrypted devices, when encryption is on (read lazily: they start later). */
+  crypto?: () => CryptoManager | undefined;
 }
 
 /** The running parts of a bridge, built in dependency order; nothing here talks to the homeserver yet. */
@@ -94,6 +99,8 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
     admins: config.bridge.admins,
     defaultTimezone: config.bridge.default_timezone,
     openDm: (agent, userId, db) => dms.open(agent, userId, db),
+    commandFinished: (agentId, outcome, ms) => input.telemetry.commandFinished(agentId, outcome, ms),
+    agentFailed: (agentId) => input.telemetry.agentFailed(agentId),
   });
   const spaces = new SpaceManager(intents, knex, {
     domain: config.homeserver.domain,
@@ -110,6 +117,7 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
     allowList: new InviteAllowList(config.bridge.invite_allow, config.homeserver.domain),
     upgrades: new RoomUpgrades(client, intents, membership, facts),
     noteRoom: (roomId, direct) => triage.noteRoom(roomId, direct),
+    crypto: input.crypto,
   });
   const devices = new AgentDevices(knex, client, delivery.device_id);
   await devices.load();
@@ -126,6 +134,12 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
       exclusiveRooms: shared,
       runIntent: bridgeIntents.run,
       maxServerErrors: delivery.max_server_errors,
+      encrypt: async (row) => {
+        const crypto = input.crypto?.();
+        return crypto?.active
+          ? crypto.encryptForRoom(row.roomId, row.sender, row.type, row.content)
+          : undefined;
+      },
     },
     {
       sent: (_row, _eventId, ms) => {

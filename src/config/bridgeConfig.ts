@@ -3,6 +3,7 @@ import yaml from "js-yaml";
 import { ConfigError, ConfigErrors, BridgeError } from "../errors";
 import { validateSection, type SectionSpec, type SectionValues } from "./fields";
 import { deliverySpec } from "./deliveryConfig";
+import { encryptionSpec } from "./encryptionConfig";
 import { canonicalZone } from "../agents/kit/time/zone";
 
 const LOCALPART = /^[a-z0-9._=\-/]+$/;
@@ -125,6 +126,7 @@ export interface BridgeConfig {
   logging: SectionValues<typeof loggingSpec>;
   metrics: SectionValues<typeof metricsSpec>;
   delivery: SectionValues<typeof deliverySpec>;
+  encryption: SectionValues<typeof encryptionSpec>;
   /** Raw per-agent sections; each agent validates its own (see agents/registry). */
   agents: Record<string, unknown>;
 }
@@ -138,6 +140,7 @@ export const SECTIONS = {
   logging: loggingSpec,
   metrics: metricsSpec,
   delivery: deliverySpec,
+  encryption: encryptionSpec,
 } as const;
 
 /** Validates a parsed config object. Environment variables MAB_<SECTION>_<KEY> win over the file. */
@@ -185,6 +188,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   const logging = section("logging", loggingSpec);
   const metrics = section("metrics", metricsSpec);
   const delivery = section("delivery", deliverySpec);
+  const encryption = section("encryption", encryptionSpec);
   ConfigErrors.throwIfAny(errors);
   return {
     homeserver,
@@ -194,6 +198,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     logging,
     metrics,
     delivery,
+    encryption,
     agents: agents as Record<string, unknown>,
   };
 }

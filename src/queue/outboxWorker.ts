@@ -32,6 +32,11 @@ export interface OutboxWorkerOptions {
    * sending it; its result stands as the row's event id. Retried and parked like a send.
    */
   runIntent?: (row: OutboxRow) => Promise<string>;
+  /**
+   * Into an encrypted room: the row encrypted by its sender's device (room key shared with the
+   * members' devices first), or undefined to send it as it is. Runs before every attempt.
+   */
+  encrypt?: (row: OutboxRow) => Promise<{ type: string; content: Record<string, unknown> } | undefined>;
   /** Failed attempts after which a send failing with 5xx is parked (see SendLimits). */
   maxServerErrors?: number;
 }
@@ -238,7 +243,9 @@ export class OutboxWorker {
       return this.client.sendState(row.roomId, row.type, row.stateKey, row.content, row.sender);
     }
     const deviceId = await this.opts.deviceFor?.(row.sender);
-    return this.client.sendEvent(row.roomId, row.type, row.id, row.content, row.sender, deviceId);
+    const sealed = await this.opts.encrypt?.(row);
+    const [type, content] = sealed ? [sealed.type, sealed.content] : [row.type, row.content];
+    return this.client.sendEvent(row.roomId, type, row.id, content, row.sender, deviceId);
   }
 }
 

@@ -74,6 +74,9 @@ export function classifySendError(
 
 /** Network error codes of Node, undici and node-postgres that say "try again later". */
 const TRANSIENT_CODES = new Set([
+  // A crypto device held by another process, or saved by it in between (src/crypto/).
+  "CRYPTO_DEVICE_BUSY",
+  "CRYPTO_STORE_CONFLICT",
   "ECONNREFUSED",
   "ECONNRESET",
   "ECONNABORTED",
