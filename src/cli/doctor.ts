@@ -12,6 +12,7 @@ import { secretsEqual } from "../appservice/hsTokenAuth";
 import { explainPingFailure } from "../appservice/ping";
 import { openDatabase } from "../store/database";
 import { say } from "./output";
+import { checkEncryptionFeeds } from "../crypto/doctorCheck";
 
 interface Check {
   name: string;
@@ -140,6 +141,12 @@ export async function runDoctor(configPath: string): Promise<number> {
         } finally {
           await new Promise((r) => (listener ? listener.close(r) : r(undefined)));
         }
+      },
+    },
+    {
+      name: "encryption feeds",
+      run: async () => {
+        return checkEncryptionFeeds(need(config, "config"), need(registration, "registration"));
       },
     },
   ];

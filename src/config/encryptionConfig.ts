@@ -7,7 +7,7 @@ import type { SectionSpec, SectionValues } from "./fields";
 export const encryptionSpec = {
   enabled: {
     type: "bool",
-    default: false,
+    default: true,
     doc: "Give every agent an encrypted device so it reads and answers encrypted rooms (needs the homeserver's MSC2409/MSC3202 switches)",
   },
   pickle_key: {

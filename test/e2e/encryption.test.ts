@@ -1,5 +1,6 @@
 import { BridgeFixture } from "../harness/bridgeFixture";
 import { createHuman, type Human, type PlainEvent } from "../harness/human";
+import { checkEncryptionFeeds } from "../../src/crypto/doctorCheck";
 
 /**
  * Encrypted conversations against a real Synapse (with the MSC2409/MSC3202 switches), the human
@@ -80,5 +81,19 @@ describe("encrypted conversations", () => {
       ?.getIdentityKey();
     expect(after).toBe(before);
     expect(before).toBeTruthy();
+  });
+
+  it("doctor: the homeserver delivers the feeds; a registration without them is explained", async () => {
+    await fixture.stopBridge();
+    expect(await checkEncryptionFeeds(fixture.config, fixture.registration)).toBe(
+      "the homeserver delivers to-device messages to the bridge",
+    );
+    await expect(
+      checkEncryptionFeeds(fixture.config, { ...fixture.registration, "org.matrix.msc3202": undefined }),
+    ).rejects.toMatchObject({
+      code: "ENCRYPTION_FEEDS",
+      message: expect.stringContaining("org.matrix.msc3202"),
+    });
+    await fixture.startBridge();
   });
 });
