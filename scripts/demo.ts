@@ -27,6 +27,11 @@ async function main(): Promise<void> {
   say(`  Log in as      : ${user.userId}   password: ${password}`);
   say(`  Agents to DM   : ${bridge.agents.map((a) => a.userId).join(", ")}`);
   say(`  Agents space   : ${bridge.spaceId} (public; your personal "Agents" space invite is waiting)`);
+  say(
+    bridge.encryptionActive
+      ? "  Encryption     : on — a DM from Element X (always encrypted) works; each agent is a cross-signed device"
+      : "  Encryption     : OFF (see the bridge's warning above)",
+  );
   say("  Any Matrix client works (Element: 'Sign in' → 'Edit' homeserver → the URL above).");
   say("Press Ctrl-C to stop and delete everything.");
 

@@ -18,7 +18,9 @@ export type FaultPoint =
   /** An event's handling (and its outbox rows) committed; nothing sent yet for it. */
   | "after-handle"
   /** The homeserver accepted a send; the outbox row is not yet marked sent. */
-  | "during-send";
+  | "during-send"
+  /** A crypto machine took in a transaction's to-device messages (room keys); its store is not saved yet. */
+  | "mid-decryption";
 
 const armedAt = process.env.MAB_FAULT_KILL_AT || undefined;
 const killAfter = Math.max(1, Number(process.env.MAB_FAULT_KILL_AFTER ?? 1) || 1);

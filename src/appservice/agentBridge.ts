@@ -97,6 +97,11 @@ export class AgentBridge {
     return this.client;
   }
 
+  /** Whether agents read and write encrypted rooms now (encryption on and the feeds delivered). */
+  get encryptionActive(): boolean {
+    return this.crypto?.active === true;
+  }
+
   async start(): Promise<void> {
     const started = Date.now();
     routeBridgeLibraryLogs();

@@ -1,6 +1,7 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { OlmMachine } from "@matrix-org/matrix-sdk-crypto-wasm" with { "resolution-mode": "require" };
 import { moduleLogger } from "../logging/logger";
+import { faultPoint } from "../faultPoints";
 import type { CryptoWasm } from "./runtime";
 import type { CryptoStore, FeedPayload } from "./cryptoStore";
 import type { DeviceLock } from "./deviceLock";
@@ -55,7 +56,9 @@ export class AgentMachine {
     private readonly sender: RequestSender,
     private readonly onRoomKeys: (keys: RoomKeyNotice[]) => void,
   ) {
-    this.storeName = `mab-${createHash("sha256").update(sender.userId).digest("hex").slice(0, 20)}`;
+    // Unique per machine object: two bridges in one process (tests) must not share a store.
+    const id = createHash("sha256").update(sender.userId).digest("hex").slice(0, 16);
+    this.storeName = `mab-${id}-${randomBytes(4).toString("hex")}`;
   }
 
   get userId(): string {
@@ -103,6 +106,7 @@ export class AgentMachine {
           merged.fallbackTypes ? new Set(merged.fallbackTypes) : undefined,
           new DecryptionSettings(TrustRequirement.Untrusted),
         );
+        faultPoint("mid-decryption");
         await this.save(rows.map((r) => r.seq));
         total += merged.toDevice.length;
         if (rows.length < FEED_PAGE) break;

@@ -3,7 +3,8 @@
  * Olm-encrypted to-device messages (room keys) out of a pushed transaction: `delay` hands them to
  * the bridge later in a transaction of their own (the key arrives after its event), `drop` never
  * hands them over (the key never arrives). Everything else passes unchanged. Synapse is answered
- * once the bridge answered the rest of its transaction.
+ * once the bridge answered the rest of its transaction. With `alternate`, transactions go to
+ * several bridges in turn.
  */
 import * as http from "node:http";
 
@@ -13,6 +14,11 @@ export class PushReorder {
   mode: "pass" | "delay" | "drop" = "pass";
   delayMs = 3_000;
   upstream = "";
+  /** When set, transactions go to these bridges in turn (two processes behind one URL). */
+  alternate?: string[];
+  /** Transactions forwarded, per upstream. */
+  readonly forwarded = new Map<string, number>();
+  private turn = 0;
   /** Olm to-device messages held back (delayed or dropped). */
   held = 0;
   private server?: http.Server;
@@ -73,7 +79,12 @@ export class PushReorder {
   }
 
   private async forward(method: string, url: string, auth: string | undefined, body: string) {
-    const res = await fetch(this.upstream + url, {
+    let target = this.upstream;
+    if (this.alternate?.length && url.includes("/transactions/")) {
+      target = this.alternate[this.turn++ % this.alternate.length];
+      this.forwarded.set(target, (this.forwarded.get(target) ?? 0) + 1);
+    }
+    const res = await fetch(target + url, {
       method,
       headers: { "Content-Type": "application/json", ...(auth ? { Authorization: auth } : {}) },
       body: method === "GET" || method === "HEAD" ? undefined : body,
