@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { OlmMachine } from "@matrix-org/matrix-sdk-crypto-wasm" with { "resolution-mode": "require" };
 import { moduleLogger } from "../logging/logger";
 import { faultPoint } from "../faultPoints";
+import { errorMessage } from "../errors";
 import type { CryptoWasm } from "./runtime";
 import type { CryptoStore, FeedPayload } from "./cryptoStore";
 import type { DeviceLock } from "./deviceLock";
@@ -111,7 +112,11 @@ export class AgentMachine {
         total += merged.toDevice.length;
         if (rows.length < FEED_PAGE) break;
       }
-      await this.flushOutgoing(m);
+      // What the machine wants sent now (key uploads, queries) is retried at its next use if the
+      // homeserver fails it: the keys taken in above are saved and usable either way.
+      await this.flushOutgoing(m).catch((err) =>
+        log.warn({ userId: this.userId, err: errorMessage(err) }, "Crypto requests not sent yet; will retry"),
+      );
       return total;
     });
   }

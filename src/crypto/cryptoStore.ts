@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import { BridgeError } from "../errors";
 import type { Queryable } from "../store/database";
@@ -114,9 +115,16 @@ export class CryptoStore {
   /** In the claim's transaction: what a push brought for our devices. */
   async addFeeds(trx: Knex.Transaction, rows: { userId: string; deviceId: string; payload: FeedPayload }[]) {
     if (rows.length === 0) return;
-    await trx("crypto_feed").insert(
-      rows.map((r) => ({ user_id: r.userId, device_id: r.deviceId, payload: JSON.stringify(r.payload) })),
-    );
+    await trx("crypto_feed")
+      .insert(
+        rows.map((r) => {
+          const payload = JSON.stringify(r.payload);
+          return { user_id: r.userId, device_id: r.deviceId, payload, digest: digestOf(payload) };
+        }),
+      )
+      // A transaction the homeserver sent again (no 200 the first time) brings the same rows.
+      .onConflict(["user_id", "digest"])
+      .ignore();
   }
 
   /** The device's unconsumed feed, oldest first. */
@@ -141,6 +149,10 @@ export class CryptoStore {
     const rows = (await this.knex("crypto_feed").distinct("user_id")) as { user_id: string }[];
     return rows.map((r) => r.user_id);
   }
+}
+
+function digestOf(payload: string): string {
+  return createHash("sha256").update(payload).digest("base64");
 }
 
 function place(userId: string, part: string): string {

@@ -60,7 +60,7 @@ describe.each(backendCases())("Crypto store on %s", (_name, backend) => {
     await deleteDatabases(await databasesWithPrefix(`${name}::`));
   });
 
-  it("refuses a save from a stale version and consumes feed rows with the save", async () => {
+  it("refuses a save from a stale version, consumes feed rows with the save, stores a replayed feed once", async () => {
     const part = { name: "db/core", data: Buffer.from("state one") };
     await store.save({
       userId: alice,
@@ -77,6 +77,12 @@ describe.each(backendCases())("Crypto store on %s", (_name, backend) => {
           deviceId: "DEV",
           payload: { toDevice: [{ type: "m.room.encrypted" }], changed: [], left: [] },
         },
+        { userId: alice, deviceId: "DEV", payload: { toDevice: [], changed: ["@bob:x"], left: [] } },
+      ]),
+    );
+    // The homeserver sends the transaction again (no 200 the first time): nothing is stored twice.
+    await db.knex.transaction((trx) =>
+      store.addFeeds(trx, [
         { userId: alice, deviceId: "DEV", payload: { toDevice: [], changed: ["@bob:x"], left: [] } },
       ]),
     );
