@@ -171,7 +171,9 @@ export class AgentMachine {
     if (this.machine && row && row.version === this.version) return this.machine;
     await this.unload();
     if (row) {
-      await restoreDatabases(await this.store.loadParts(this.userId));
+      // Parts are stored relative to the store name (unique per machine object): put them under ours.
+      const parts = await this.store.loadParts(this.userId);
+      await restoreDatabases(parts.map((p) => ({ ...p, name: this.storeName + relativePart(p.name) })));
       this.version = row.version;
       this.crossSigned = row.crossSigned;
     } else {
@@ -220,7 +222,7 @@ export class AgentMachine {
         userId: this.userId,
         deviceId: this.deviceId,
         expectedVersion: this.version,
-        changed: parts,
+        changed: parts.map((p) => ({ ...p, name: relativePart(p.name) })),
         removed: [],
         consumed,
         crossSigned,
@@ -266,6 +268,12 @@ export class AgentMachine {
     await this.save([], true);
     log.info({ userId: this.userId, deviceId: this.deviceId }, "Device cross-signed by its owner");
   }
+}
+
+/** `<store name>::<database>/<object store>` → `::<database>/<object store>`. */
+function relativePart(name: string): string {
+  const at = name.indexOf("::");
+  return at >= 0 ? name.slice(at) : name;
 }
 
 function mergeFeeds(payloads: FeedPayload[]): FeedPayload {

@@ -80,6 +80,8 @@ export async function checkEncryptionFeeds(
   }
   try {
     const client = new HomeserverClient(config.homeserver.url, registration.as_token);
+    // A homeserver that backs off after failed pushes (the bridge was down) retries now.
+    await client.ping(config.appservice.id, `mab-doctor-${nonce}`).catch(() => undefined);
     await client.request("PUT", `/_matrix/client/v3/sendToDevice/${SELF_TEST_TYPE}/${nonce}`, {
       userId: `@${config.appservice.bot_localpart}:${config.homeserver.domain}`,
       body: { messages: { [device.user_id]: { [device.device_id]: { nonce } } } },

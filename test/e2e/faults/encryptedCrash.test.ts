@@ -21,7 +21,6 @@ import type { FaultPoint } from "../../../src/faultPoints";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ECHO = "@_agent_echo:localhost";
-const DEVICE = "MATRIX_AGENT_BRIDGE";
 const BURST = 5;
 const POINTS: FaultPoint[] = ["after-claim", "mid-decryption", "during-send"];
 
@@ -65,7 +64,7 @@ describe("SIGKILL in an encrypted DM (bridge in a child process)", () => {
   it("two bridge processes on one PostgreSQL, transactions shared in turn: each command answered once", async () => {
     const db = await createPgDatabase();
     const ports = [fixture.config.appservice.port, await freeLoopbackPort()];
-    const children = ports.map((port, i) => {
+    const spawnChild = (port: number, i: number) => {
       const configPath = join(fixture.dir, `two-${i}.yaml`);
       writeConfigFile(configPath, {
         ...fixture.config,
@@ -73,11 +72,17 @@ describe("SIGKILL in an encrypted DM (bridge in a child process)", () => {
         database: { ...fixture.config.database, url: db.url },
       });
       // The start-up self-test's message may reach the other process: each checks on its own.
-      const env = { MAB_ENCRYPTION_SELF_TEST_SECONDS: "0" };
+      // A device of its own: a fresh database is a new identity, which an existing device cannot take.
+      const env = { MAB_ENCRYPTION_SELF_TEST_SECONDS: "0", MAB_DELIVERY_DEVICE_ID: "TWO_PROCESSES" };
       return spawnBridge({ configPath, logFile: join(fixture.dir, `two-${i}.log`), env });
-    });
+    };
+    const children: BridgeProcess[] = [];
     try {
-      await Promise.all(children.map((c) => c.ready()));
+      // One after the other: the first migrates the empty database.
+      for (const [i, port] of ports.entries()) {
+        children.push(spawnChild(port, i));
+        await children[i].ready();
+      }
       proxy.alternate = ports.map((p) => `http://127.0.0.1:${p}`);
       const dm = await encryptedDm();
       const n = 10;
@@ -122,19 +127,26 @@ describe("SIGKILL in an encrypted DM (bridge in a child process)", () => {
     let dm: string;
     let identity: string | undefined;
     let dropDb: (() => Promise<void>) | undefined;
+    // Each backend's database is its own identity, so its own device.
+    const device = `EKILL_${backend.toUpperCase()}`;
 
     const start = (point?: FaultPoint) => {
       child = spawnBridge({
         configPath,
         logFile,
-        env: { MAB_FAULT_KILL_AT: point, MAB_FAULT_KILL_AFTER: "1", MAB_FAULT_ARM_FILE: armFile },
+        env: {
+          MAB_FAULT_KILL_AT: point,
+          MAB_FAULT_KILL_AFTER: "1",
+          MAB_FAULT_ARM_FILE: armFile,
+          MAB_DELIVERY_DEVICE_ID: device,
+        },
       });
       return child.ready();
     };
     const agentIdentity = async () =>
       (await alice.client.getCrypto()!.getUserDeviceInfo([ECHO], true))
         .get(ECHO)
-        ?.get(DEVICE)
+        ?.get(device)
         ?.getIdentityKey();
     const replyTo = (body: string) => (ev: PlainEvent) =>
       ev.sender === ECHO && ev.content.msgtype === "m.notice" && ev.content.body === body;
