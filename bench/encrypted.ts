@@ -82,7 +82,10 @@ async function memoryPerDevice(
 
 async function main(): Promise<void> {
   const fixture = await BridgeFixture.create({
-    config: { bridge: { invite_allow: ["@alice:localhost"], command_rate_per_minute: 1_000_000 } },
+    config: {
+      bridge: { invite_allow: ["@alice:localhost"], command_rate_per_minute: 1_000_000 },
+      encryption: { enabled: true },
+    },
     logLevel: process.env.MAB_BENCH_LOG_LEVEL ?? "error",
   });
   try {

@@ -34,7 +34,10 @@ describe("SIGKILL in an encrypted DM (bridge in a child process)", () => {
     proxy = await PushReorder.start(port);
     fixture = await BridgeFixture.create({
       pushViaPort: port,
-      config: { bridge: { invite_allow: ["@alice:localhost"], command_rate_per_minute: 100_000 } },
+      config: {
+        bridge: { invite_allow: ["@alice:localhost"], command_rate_per_minute: 100_000 },
+        encryption: { enabled: true },
+      },
     });
     proxy.upstream = `http://127.0.0.1:${fixture.config.appservice.port}`;
     alice = await createHuman(fixture.synapse, "alice", { encrypted: true });
