@@ -81,6 +81,10 @@ async function memoryPerDevice(
 }
 
 async function main(): Promise<void> {
+  // First, in a quiet process (nothing else allocated yet, the WebAssembly module loaded).
+  await cryptoRuntime();
+  const memory = await memoryPerDevice(DEVICES);
+  say(`memory: ${JSON.stringify(memory)}`);
   const fixture = await BridgeFixture.create({
     config: {
       bridge: { invite_allow: ["@alice:localhost"], command_rate_per_minute: 1_000_000 },
@@ -141,7 +145,6 @@ async function main(): Promise<void> {
     }
     await alice.stop();
     await fixture.stopBridge();
-    const memory = await memoryPerDevice(DEVICES);
     const result = {
       rounds: ROUNDS,
       encryptedMedianMs: round(median(times.encrypted)),

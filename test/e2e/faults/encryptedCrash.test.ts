@@ -202,7 +202,12 @@ describe("SIGKILL in an encrypted DM (bridge in a child process)", () => {
         rmSync(armFile, { force: true });
         expect(ended?.signal).toBe("SIGKILL");
         await start(POINTS[index + 1]);
-        for (let i = 1; i <= BURST; i++) await alice.waitForEvent(dm, replyTo(`${tag}-${i}`), 40_000);
+        try {
+          for (let i = 1; i <= BURST; i++) await alice.waitForEvent(dm, replyTo(`${tag}-${i}`), 40_000);
+        } catch (err) {
+          // The restarted bridge's log says why (the fixture's directory is gone afterwards).
+          throw new Error(`${(err as Error).message}\nbridge log:\n${child!.output().slice(-6000)}`);
+        }
         await sleep(1_500);
         const replies = alice
           .timeline(dm)
