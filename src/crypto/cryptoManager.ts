@@ -4,7 +4,6 @@ import { moduleLogger } from "../logging/logger";
 import { BridgeError, errorMessage } from "../errors";
 import type { MatrixEvent } from "../agents/types";
 import type { HomeserverClient } from "../appservice/homeserverClient";
-import { validateEvents } from "../appservice/eventValidation";
 import { isTransientError } from "../queue/retryPolicy";
 import { cryptoRuntime, type CryptoWasm } from "./runtime";
 import { trackWrites } from "./idbSnapshot";
@@ -15,6 +14,7 @@ import { RequestSender } from "./requestSender";
 import { AgentMachine, type RoomKeyNotice } from "./agentMachine";
 import { RoomEncryption } from "./roomEncryption";
 import { FEED_FIELDS, hasFeeds, parseFeeds } from "./feeds";
+import { clearEvent } from "./clearEvent";
 
 const log = moduleLogger("crypto/manager");
 
@@ -33,7 +33,8 @@ export interface CryptoOptions {
   deviceIdOf(userId: string): string;
 }
 
-export type DecryptOutcome = { event: MatrixEvent } | { failed: string };
+export type { DecryptOutcome } from "./clearEvent";
+import type { DecryptOutcome } from "./clearEvent";
 
 interface KeyWaiter {
   roomId: string;
@@ -98,10 +99,6 @@ export class CryptoManager {
     }
     log.info({ devices: userIds.length, ms: Date.now() - started }, "Encrypted devices ready");
     this.kick(await this.store.usersWithFeed()); // left over by a crash or received by another process
-  }
-
-  deviceOf(userId: string): string | undefined {
-    return this.machines.get(userId)?.deviceId;
   }
 
   /** Whether a push may carry crypto feeds (a transaction without events still needs a claim then). */
@@ -186,7 +183,7 @@ export class CryptoManager {
       for (const machine of machines) {
         await machine.processFeed();
         try {
-          return this.clearEvent(event, await machine.decrypt(event as never, event.room_id));
+          return clearEvent(event, await machine.decrypt(event as never, event.room_id));
         } catch (err) {
           if (isTransientError(err)) throw err;
           lastError = err;
@@ -275,21 +272,6 @@ export class CryptoManager {
       (err.code === DecryptionErrorCode.MissingRoomKey ||
         err.code === DecryptionErrorCode.UnknownMessageIndex)
     );
-  }
-
-  private clearEvent(event: MatrixEvent, clear: Record<string, unknown>): DecryptOutcome {
-    const content = clear.content as Record<string, unknown> | undefined;
-    if (typeof clear.type !== "string" || typeof content !== "object" || content === null)
-      return { failed: "the decrypted payload is not an event" };
-    if (clear.room_id !== undefined && clear.room_id !== event.room_id)
-      return { failed: "the decrypted payload names another room" };
-    // Relations travel in the clear, next to the ciphertext.
-    const relates = event.content["m.relates_to"];
-    const merged = relates && !content["m.relates_to"] ? { ...content, "m.relates_to": relates } : content;
-    const { events, rejected } = validateEvents([{ ...event, type: clear.type, content: merged }]);
-    if (rejected.length || events.length !== 1)
-      return { failed: `invalid decrypted event (${rejected[0]?.reason})` };
-    return { event: events[0] };
   }
 
   private keysArrived(keys: RoomKeyNotice[]): void {
