@@ -59,7 +59,6 @@ export class CryptoManager {
   private feedsSeen = false;
   /** False when the homeserver does not deliver the feeds (self-test): behave as with encryption off. */
   active = true;
-
   private constructor(
     private readonly wasm: CryptoWasm,
     private readonly knex: Knex,
