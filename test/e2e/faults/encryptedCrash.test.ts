@@ -203,7 +203,9 @@ describe("SIGKILL in an encrypted DM (bridge in a child process)", () => {
         expect(ended?.signal).toBe("SIGKILL");
         await start(POINTS[index + 1]);
         try {
-          for (let i = 1; i <= BURST; i++) await alice.waitForEvent(dm, replyTo(`${tag}-${i}`), 40_000);
+          // Synapse retries the transaction the kill cut off after its own backoff (it grows with
+          // every failed push, and the earlier processes of this file were stopped too).
+          for (let i = 1; i <= BURST; i++) await alice.waitForEvent(dm, replyTo(`${tag}-${i}`), 90_000);
         } catch (err) {
           // The restarted bridge's log says why (the fixture's directory is gone afterwards).
           throw new Error(`${(err as Error).message}\nbridge log:\n${child!.output().slice(-6000)}`);
