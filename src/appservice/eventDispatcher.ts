@@ -236,6 +236,9 @@ export class EventDispatcher implements EventHandlers {
       return "refused";
     }
     try {
+      // The bridge library caches memberships (we never feed it the kick) and would skip the join
+      // of a user it still thinks is in the room: an agent kicked, then invited back, stayed out.
+      forgetCachedJoin(intent, event.room_id, invitee);
       await intent.join(event.room_id);
     } catch (err) {
       if (isTransientError(err)) throw err;
@@ -330,4 +333,11 @@ export class EventDispatcher implements EventHandlers {
       return;
     }
   }
+}
+
+/** Tells matrix-appservice-bridge's membership cache that `userId` is only invited to `roomId`. */
+function forgetCachedJoin(intent: unknown, roomId: string, userId: string): void {
+  const store = (intent as { opts?: { backingStore?: { setMembership?: (...a: unknown[]) => void } } }).opts
+    ?.backingStore;
+  store?.setMembership?.(roomId, userId, "invite", {});
 }
