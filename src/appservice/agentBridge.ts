@@ -197,6 +197,7 @@ export class AgentBridge {
         forgetDevice: (userId) => devices.forget(userId),
         exclusiveRooms: shared,
         runIntent: bridgeIntents.run,
+        parallelSendsPerRoom: this.delivery.parallel_sends_per_room,
       },
       {
         sent: (_row, _eventId, ms) => {
@@ -271,20 +272,26 @@ export class AgentBridge {
     log.info({ port: this.port, bind: this.config.appservice.bind_address }, "Appservice API listening");
     await pingHomeserver(this.client, this.config);
 
-    await syncAgentUsers(
-      intents,
-      [
-        { userId: botUserId(this.config), displayName: `${this.config.bridge.space_name} bridge` },
-        ...this.agents.map((a) => ({
-          userId: a.userId,
-          displayName: a.displayName,
-          avatarUrl: a.avatarUrl,
-          bundledAvatar: a.bundledAvatar,
-        })),
-      ],
-      knex,
-    );
-    await devices.ensureAll([botUserId(this.config), ...this.agents.map((a) => a.userId)]);
+    const users = [botUserId(this.config), ...this.agents.map((a) => a.userId)];
+    const syncUsers = () =>
+      syncAgentUsers(
+        intents,
+        [
+          { userId: botUserId(this.config), displayName: `${this.config.bridge.space_name} bridge` },
+          ...this.agents.map((a) => ({
+            userId: a.userId,
+            displayName: a.displayName,
+            avatarUrl: a.avatarUrl,
+            bundledAvatar: a.bundledAvatar,
+          })),
+        ],
+        knex,
+      );
+    // Users with a device from an earlier run are registered: their profile sync (a few requests
+    // per user) can wait until after ready. Any new user is registered before anything runs.
+    const registered = users.every((u) => devices.has(u));
+    if (!registered) await syncUsers();
+    await devices.ensureAll(users);
     await host.startAll(knex);
     this.scheduler = new SchedulerDispatcher(
       knex,
@@ -293,7 +300,6 @@ export class AgentBridge {
       (item, trx) => host.runDue(trx, item),
       () => worker.kick(),
     );
-    this.spaceId = await this.spaces.ensureBridgeSpace(this.agents);
     this.worker.start();
     this.scheduler.start();
     this.pruner.start();
@@ -304,6 +310,11 @@ export class AgentBridge {
     // Events the homeserver may have lost while we were away are read back in the background.
     void this.gaps.recover("start-up").catch(() => undefined);
     this.gaps.start();
+    // After ready (nothing above needs them): the profile sync of known users and the space
+    // repair (state events the homeserver already has after the first start). start() still
+    // resolves only once they are done.
+    if (registered) await syncUsers();
+    this.spaceId = await this.spaces.ensureBridgeSpace(this.agents);
     log.info(
       { ms: Date.now() - started, agents: this.agents.map((a) => a.userId), spaceId: this.spaceId },
       "Bridge ready",
@@ -444,6 +455,8 @@ export class AgentBridge {
   }
 
   private async readiness(): Promise<{ ready: boolean; checks: Record<string, string> }> {
+    // While starting, the answer is known without asking the database or the homeserver.
+    if (!this.ready) return { ready: false, checks: { started: "starting" } };
     const checks: Record<string, string> = {};
     try {
       await this.database.knex.raw("select 1");

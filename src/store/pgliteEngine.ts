@@ -105,6 +105,6 @@ export async function startPglite(dataDir: string | undefined): Promise<PGlite> 
   chooseWasmCompiler();
   const startParams = pgliteStartParams();
   if (dataDir === undefined) return PGlite.create({ startParams });
-  seedFromTemplate(dataDir);
+  await seedFromTemplate(dataDir);
   return PGlite.create({ fs: new DurableNodeFS(dataDir), startParams });
 }

@@ -33,13 +33,13 @@ function field(buf: Buffer, start: number, length: number): string {
 }
 
 /**
- * Writes the entries of a ustar archive (regular files and directories, what PGlite's dump holds)
+ * Writes the entries of a ustar archive (regular files and directories, what the template holds)
  * under `dir`. Anything else, or a path leaving `dir`, throws: the caller then runs initdb.
  */
-function untar(tar: Buffer, dir: string): number {
+async function untar(tar: Buffer, dir: string): Promise<number> {
   const root = path.resolve(dir);
+  const files: { target: string; body: Buffer }[] = [];
   let offset = 0;
-  let files = 0;
   while (offset + 512 <= tar.length) {
     const name = field(tar, offset, 100);
     if (!name) break; // the two zero blocks that end the archive
@@ -52,19 +52,21 @@ function untar(tar: Buffer, dir: string): number {
     if (type === "5") mkdirSync(target, { recursive: true, mode: 0o700 });
     else if (type === "0") {
       mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-      writeFileSync(target, tar.subarray(body, body + size), { mode: 0o600 });
-      files++;
+      files.push({ target, body: tar.subarray(body, body + size) });
     } else throw new Error(`unexpected tar entry type '${type}' for ${name}`);
     offset = body + Math.ceil(size / 512) * 512;
   }
-  return files;
+  // Synchronously: here ~1,000 small files take about 0.1 s this way, and several times that as
+  // promises through libuv's thread pool on a busy machine.
+  for (const f of files) writeFileSync(f.target, f.body, { mode: 0o600 });
+  return files.length;
 }
 
 /**
  * Fills an empty data directory from the template made by this PGlite version; false (and the
  * directory left empty for initdb) when there is none, it is stale, or it cannot be unpacked.
  */
-export function seedFromTemplate(dataDir: string, file = TEMPLATE_FILE): boolean {
+export async function seedFromTemplate(dataDir: string, file = TEMPLATE_FILE): Promise<boolean> {
   const meta = `${file}.json`;
   if (!existsSync(file) || !existsSync(meta)) return false;
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) return false;
@@ -75,7 +77,7 @@ export function seedFromTemplate(dataDir: string, file = TEMPLATE_FILE): boolean
       log.debug({ template: info.pglite, pglite: pgliteVersion() }, "embedded database template is stale");
       return false;
     }
-    const files = untar(gunzipSync(readFileSync(file)), dataDir);
+    const files = await untar(gunzipSync(readFileSync(file)), dataDir);
     log.debug({ dataDir, files, ms: Date.now() - started }, "new embedded database from the template");
     return true;
   } catch (err) {

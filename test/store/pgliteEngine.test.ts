@@ -42,7 +42,7 @@ describe("the embedded database engine", () => {
 
     it("seeds a new data directory that opens with every core migration already applied", async () => {
       const dataDir = path.join(tmp.dir, "seeded");
-      expect(seedFromTemplate(path.join(dataDir, "pgdata"), file)).toBe(true);
+      expect(await seedFromTemplate(path.join(dataDir, "pgdata"), file)).toBe(true);
       const db = await openDatabase({ data_dir: dataDir });
       try {
         expect((await migrate(db)).applied).toEqual([]);
@@ -54,20 +54,20 @@ describe("the embedded database engine", () => {
       }
     });
 
-    it("never touches a directory that already holds something", () => {
+    it("never touches a directory that already holds something", async () => {
       const dataDir = path.join(tmp.dir, "used");
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(path.join(dataDir, "PG_VERSION"), "17\n");
-      expect(seedFromTemplate(dataDir, file)).toBe(false);
+      expect(await seedFromTemplate(dataDir, file)).toBe(false);
       expect(fs.readdirSync(dataDir)).toEqual(["PG_VERSION"]);
     });
 
-    it("is ignored when another PGlite version made it", () => {
+    it("is ignored when another PGlite version made it", async () => {
       const stale = path.join(tmp.dir, "stale.tar.gz");
       fs.copyFileSync(file, stale);
       writeFileSync(`${stale}.json`, JSON.stringify({ pglite: "0.0.1" }));
       const dataDir = path.join(tmp.dir, "stale-target");
-      expect(seedFromTemplate(dataDir, stale)).toBe(false);
+      expect(await seedFromTemplate(dataDir, stale)).toBe(false);
       expect(fs.existsSync(dataDir) ? fs.readdirSync(dataDir) : []).toEqual([]);
     });
   });
