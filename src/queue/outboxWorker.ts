@@ -83,8 +83,13 @@ export class OutboxWorker {
     this.loop = this.run();
   }
 
-  /** New rows were committed: look now rather than at the next poll. */
+  /**
+   * New rows were committed: look now rather than at the next poll. The rooms this process just
+   * wrote to start at once (the hand-off of a reply: no poll of the table before its send); the
+   * wake-up finds everything else.
+   */
   kick(): void {
+    if (this.running) for (const roomId of this.outbox.takeTouchedRooms()) this.schedule(roomId);
     this.wake?.();
   }
 

@@ -106,6 +106,8 @@ const HEADS = `
  * failed.
  */
 export class Outbox {
+  private readonly touched = new Set<string>();
+
   constructor(private readonly knex: Knex) {}
 
   async enqueue(trxOrKnex: Queryable, msg: OutboxMessage): Promise<OutboxRow> {
@@ -129,7 +131,18 @@ export class Outbox {
         parallel_group: msg.parallelGroup ?? currentParallelGroup() ?? null,
       })
       .returning("*")) as Row[];
+    this.touched.add(msg.roomId);
     return toOutboxRow(rows[0]);
+  }
+
+  /**
+   * Rooms written to since the last call (maybe in a transaction that then rolled back): the worker
+   * looks at them as soon as it is woken, without polling the table first.
+   */
+  takeTouchedRooms(): string[] {
+    const rooms = [...this.touched];
+    this.touched.clear();
+    return rooms;
   }
 
   /** Rooms whose head (oldest pending message) is due at `now`, the room with the oldest head first. */
