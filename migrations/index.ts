@@ -5,6 +5,7 @@ import * as m003 from "./003_user_prefs";
 import * as m004 from "./004_devices";
 import * as m005 from "./005_inbox_room_order";
 import * as m006 from "./006_room_activity";
+import * as m010 from "./010_crypto";
 import * as m030 from "./030_outbox_parallel_group";
 
 /** A core schema migration. Names are recorded as `core/<name>` in the migration table; never rename one. */
@@ -25,5 +26,6 @@ export const coreMigrations: readonly CoreMigration[] = [
   { name: "004_devices", up: m004.up, down: m004.down },
   { name: "005_inbox_room_order", up: m005.up, down: m005.down },
   { name: "006_room_activity", up: m006.up, down: m006.down },
+  { name: "010_crypto", up: m010.up, down: m010.down },
   { name: "030_outbox_parallel_group", up: m030.up, down: m030.down },
 ];

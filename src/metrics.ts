@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { createOperatorMetrics } from "./admin/operatorMetrics";
 
 /**
  * The bridge's Prometheus metrics, in one registry per bridge instance (tests run several
@@ -78,6 +79,18 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    parked: new Counter({
+      name: "mab_outbox_parked_total",
+      help: "Outbound messages parked, by reason (rejected = the homeserver refused it for good, server_errors = gave up after delivery.max_server_errors failed attempts)",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    cacheEntries: new Gauge({
+      name: "mab_cache_entries",
+      help: "Entries held by an in-memory cache (bounded by delivery.cache_rooms), by cache",
+      labelNames: ["cache"],
+      registers: [registry],
+    }),
     outboxDepth: new Gauge({
       name: "mab_outbox_pending",
       help: "Outbox rows waiting to be sent",
@@ -99,6 +112,8 @@ export function createMetrics() {
       labelNames: ["kind"],
       registers: [registry],
     }),
+    /** Per-agent, scheduler, parked-by-reason and build metrics (src/admin/operatorMetrics.ts). */
+    operator: createOperatorMetrics(registry),
   };
   return m;
 }

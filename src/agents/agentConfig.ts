@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors";
+import { ConfigError, ConfigErrors } from "../errors";
 import { validateSection, type SectionSpec } from "../config/fields";
 import { agentUserId, type BridgeConfig } from "../config/bridgeConfig";
 import type { AgentDefinition } from "./types";
@@ -18,7 +18,7 @@ function bundledAsset(...parts: string[]): string | undefined {
 }
 
 /** Keys every agent section has, whatever the agent. */
-const COMMON_SPEC = {
+export const COMMON_SPEC = {
   enabled: { type: "bool", doc: "Run this agent" },
   display_name: { type: "string", doc: "Display name of the agent user (its user id never changes)" },
   avatar_url: {
@@ -51,16 +51,25 @@ export function resolveAgents(
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedAgent[] {
   const known = new Map(definitions.map((d) => [d.manifest.id, d]));
+  const errors: ConfigError[] = [];
   for (const id of Object.keys(config.agents)) {
     if (!known.has(id)) {
-      throw new ConfigError(`agents.${id}`, "unknown agent", `Known agents: ${[...known.keys()].join(", ")}`);
+      errors.push(
+        new ConfigError(`agents.${id}`, "unknown agent", `Known agents: ${[...known.keys()].join(", ")}`),
+      );
     }
   }
   const resolved: ResolvedAgent[] = [];
   for (const definition of definitions) {
     const { id } = definition.manifest;
     const spec: SectionSpec = { ...COMMON_SPEC, ...(definition.manifest.configSpec ?? {}) };
-    const section = validateSection(["agents", id], spec, config.agents[id], env) as Record<string, unknown>;
+    let section: Record<string, unknown>;
+    try {
+      section = validateSection(["agents", id], spec, config.agents[id], env) as Record<string, unknown>;
+    } catch (err) {
+      errors.push(...ConfigErrors.flatten(err));
+      continue;
+    }
     const enabled = (section.enabled as boolean | undefined) ?? definition.manifest.enabledByDefault;
     if (!enabled) continue;
     const { enabled: _e, display_name, avatar_url, ...own } = section;
@@ -76,5 +85,6 @@ export function resolveAgents(
       config: own,
     });
   }
+  ConfigErrors.throwIfAny(errors);
   return resolved;
 }

@@ -37,6 +37,8 @@ export interface AgentHostOptions {
   clock?: () => Date;
   /** Called once per command, e.g. for metrics. */
   commandFinished?(agentId: string, outcome: CommandOutcome, ms: number): void;
+  /** Called for each failure answered with a reference id (metrics). */
+  agentFailed?(agentId: string, ref: string): void;
 }
 
 export type EventHook = "onReaction" | "onRedaction" | "onRoomUpgrade";
@@ -53,6 +55,11 @@ export class AgentHost {
   private readonly warnedAboutRate = new Set<string>();
   private readonly clock: () => Date;
   private readonly contexts: AgentContexts;
+
+  /** Senders the command rate limiter tracks (a metric). */
+  get rateLimitedSenders(): number {
+    return this.limiter.size;
+  }
 
   constructor(
     readonly agents: readonly ResolvedAgent[],
@@ -293,6 +300,7 @@ export class AgentHost {
         return "user_error";
       }
       const ref = randomBytes(4).toString("hex");
+      this.opts.agentFailed?.(agent.id, ref);
       log.error(
         {
           ref,

@@ -3,22 +3,15 @@ import { moduleLogger } from "../logging/logger";
 const log = moduleLogger("appservice/encryption");
 
 /**
- * Whether the native crypto bindings are real or our stand-in (packages/crypto-unavailable,
- * installed through an npm override because the real package downloads a binary at install
- * time). Logged once at start-up; the bridge never enables encryption either way.
+ * Says at start-up how the bridge treats encrypted rooms. With encryption on, every agent is an
+ * encrypted device driven by the Rust crypto compiled to WebAssembly (src/crypto/); the native
+ * binding (@matrix-org/matrix-sdk-crypto-nodejs) stays replaced by a stand-in
+ * (packages/crypto-unavailable), because it downloads a binary at install time and nothing uses it.
  */
-export function reportEncryptionSupport(): boolean {
-  let standIn = true;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    standIn = require("@matrix-org/matrix-sdk-crypto-nodejs").isStandIn === true;
-  } catch {
-    standIn = true;
-  }
-  if (standIn) {
+export function reportEncryptionSupport(enabled: boolean): void {
+  if (!enabled) {
     log.info(
-      "End-to-end encryption is unavailable (native crypto bindings not installed); agents will not join encrypted conversations' content",
+      "End-to-end encryption is off (encryption.enabled: false): agents answer encrypted rooms with a notice that they cannot read them",
     );
   }
-  return !standIn;
 }

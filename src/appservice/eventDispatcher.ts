@@ -16,12 +16,17 @@ import { isTransientError } from "../queue/retryPolicy";
 import { needsHomeserver } from "../store/transactionScope";
 import type { EventEffects, EventHandlers } from "./eventBatch";
 import type { RoomUpgrades, UpgradeCheck } from "./roomUpgrade";
+import type { CryptoManager } from "../crypto/cryptoManager";
+import { EncryptedEvents, type EncryptedPrepared } from "./encryptedEvents";
 
 const log = moduleLogger("appservice/dispatch");
 
 /** What `prepare` found out for `handle` (see EventHandlers). */
 type Prepared =
-  { invite: "joined" | "refused" | "failed"; upgradedFrom?: string } | { upgrade: UpgradeCheck } | undefined;
+  | { invite: "joined" | "refused" | "failed"; upgradedFrom?: string }
+  | { upgrade: UpgradeCheck }
+  | EncryptedPrepared
+  | undefined;
 
 /**
  * What the bridge does with each incoming event (invites, messages, upgrades, encryption), in the
@@ -29,6 +34,8 @@ type Prepared =
  * homeserver: joins, upgrade checks, and the caches `handle` reads) and `handle` (inside it).
  */
 export class EventDispatcher implements EventHandlers {
+  private readonly encrypted: EncryptedEvents;
+
   constructor(
     private readonly deps: {
       host: AgentHost;
@@ -40,8 +47,17 @@ export class EventDispatcher implements EventHandlers {
       upgrades: RoomUpgrades;
       /** Routing learns which rooms are group rooms (see EventTriage). */
       noteRoom?(roomId: string, direct: boolean): void;
+      /** Encrypted devices (when encryption is on and the homeserver delivers the feeds). */
+      crypto?: () => CryptoManager | undefined;
     },
-  ) {}
+  ) {
+    this.encrypted = new EncryptedEvents({
+      crypto: () => deps.crypto?.(),
+      host: deps.host,
+      dms: deps.dms,
+      isJoined: (roomId, userId) => this.warmJoined(roomId, userId),
+    });
+  }
 
   private isOurs(userId: string): boolean {
     return userId === this.deps.intents.botUserId || this.deps.host.byUserId(userId) !== undefined;
@@ -69,6 +85,9 @@ export class EventDispatcher implements EventHandlers {
       return { upgrade: await this.deps.upgrades.check(event, agents) };
     }
     if (this.isOurs(event.sender) || event.type === "m.room.member") return undefined;
+    if (event.type === "m.room.encryption") this.encrypted.active?.rooms.note(event.room_id);
+    if (event.type === "m.room.encrypted" && this.encrypted.active)
+      return this.encrypted.prepare(event, this.prepare);
     // Fill what the handler reads, so the transaction is served from the caches: routing asks
     // only about the agents a message could be for (a DM needs no homeserver at all).
     if (event.type === "m.room.message") {
@@ -90,6 +109,9 @@ export class EventDispatcher implements EventHandlers {
     prepared: unknown,
   ): Promise<void> => {
     const ready = prepared as Prepared;
+    if (ready && "decrypted" in ready) return this.handle(ready.decrypted, trx, effects, ready.inner);
+    if (ready && "undecryptable" in ready)
+      return this.encrypted.undecryptable(event, trx, ready.undecryptable, ready.agentId);
     if (event.type === "m.room.member" && event.state_key) {
       const { room_id: roomId, state_key: userId } = event;
       const membership = String(event.content.membership);
@@ -111,6 +133,7 @@ export class EventDispatcher implements EventHandlers {
     switch (event.type) {
       case "m.room.encrypted":
       case "m.room.encryption":
+        if (this.encrypted.active) return; // read in prepare; nothing to say about encryption itself
         return this.onEncrypted(event, trx);
       case "m.room.message":
         return this.onMessage(event, trx, effects);

@@ -1,16 +1,29 @@
 import type { HomeserverClient } from "./homeserverClient";
 import { MatrixHttpError } from "./homeserverClient";
 import { inTransaction, NeedsHomeserver } from "../store/transactionScope";
+import { LruMap } from "./lruMap";
 
 /**
  * Which of our users are joined to which rooms. Filled lazily from the homeserver and kept
  * current from the member events we receive (every event about our namespace reaches us),
- * so command routing does not ask the homeserver on every message.
+ * so command routing does not ask the homeserver on every message. Bounded by rooms (least
+ * recently used beyond `maxRooms` are dropped and re-read when needed), so memory does not grow
+ * with every room the bridge was ever in.
  */
 export class MembershipCache {
-  private readonly joined = new Map<string, Map<string, boolean>>();
+  private readonly joined: LruMap<string, Map<string, boolean>>;
 
-  constructor(private readonly client: HomeserverClient) {}
+  constructor(
+    private readonly client: HomeserverClient,
+    maxRooms = 5000,
+  ) {
+    this.joined = new LruMap(maxRooms);
+  }
+
+  /** Rooms held (a metric). */
+  get size(): number {
+    return this.joined.size;
+  }
 
   /** Records a membership change seen in a transaction. */
   update(roomId: string, userId: string, membership: string): void {

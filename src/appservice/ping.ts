@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { moduleLogger } from "../logging/logger";
-import { HomeserverError } from "../errors";
+import { HomeserverError, TokenRefusedError } from "../errors";
 import type { BridgeConfig } from "../config/bridgeConfig";
 import { MatrixHttpError, type HomeserverClient } from "./homeserverClient";
 
@@ -53,12 +53,12 @@ export function explainPingFailure(err: unknown, config: BridgeConfig): Error {
   switch (err.errcode) {
     case "M_UNKNOWN_TOKEN":
     case "M_MISSING_TOKEN":
-      return new HomeserverError(
+      return new TokenRefusedError(
         "The homeserver refused our as_token: it does not have this registration loaded",
         "Add the registration file to app_service_config_files in homeserver.yaml and restart the homeserver",
       );
     case "M_FORBIDDEN":
-      return new HomeserverError(
+      return new TokenRefusedError(
         `The homeserver refused the ping for appservice id '${config.appservice.id}'`,
         "appservice.id must equal the 'id' of the registration the homeserver loaded",
       );
@@ -74,7 +74,7 @@ export function explainPingFailure(err: unknown, config: BridgeConfig): Error {
         "Make appservice.url reachable from the homeserver (bind_address/port, firewall) and equal to the registration's url",
       );
     case "M_BAD_STATUS":
-      return new HomeserverError(
+      return new TokenRefusedError(
         `The homeserver reached the bridge at ${us} but got an error (${err.message})`,
         "The hs_token in the homeserver's registration probably differs from ours: use the same registration file on both sides",
       );

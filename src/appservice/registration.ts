@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import yaml from "js-yaml";
 import { AppServiceRegistration } from "matrix-appservice-bridge";
@@ -13,6 +14,10 @@ export interface Registration {
   sender_localpart: string;
   rate_limited?: boolean;
   receive_ephemeral?: boolean;
+  /** MSC3202: device lists, one-time-key counts and fallback key types in transactions (encryption). */
+  "org.matrix.msc3202"?: boolean;
+  /** Default of encryption.pickle_key (the crypto store's key at rest), generated with the tokens. */
+  mab_pickle_key?: string;
   namespaces: {
     users?: { regex: string; exclusive: boolean }[];
     aliases?: { regex: string; exclusive: boolean }[];
@@ -48,7 +53,14 @@ export function buildRegistration(config: BridgeConfig): Registration {
   // The library only writes the unstable ephemeral key; Synapse reads the stable one.
   delete output["de.sorunome.msc2409.push_ephemeral"];
   delete output.push_ephemeral;
-  return { ...output, receive_ephemeral: true, rate_limited: false };
+  return {
+    ...output,
+    receive_ephemeral: true,
+    rate_limited: false,
+    // Encryption needs both (the to-device feed also rides on ephemeral delivery); harmless without it.
+    ...(config.encryption.enabled ? { "org.matrix.msc3202": true } : {}),
+    mab_pickle_key: randomBytes(32).toString("base64url"),
+  };
 }
 
 export function writeRegistration(path: string, registration: Registration): void {

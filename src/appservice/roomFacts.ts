@@ -1,6 +1,7 @@
 import type { RoomFacts } from "../agents/types";
 import { MatrixHttpError, type HomeserverClient } from "./homeserverClient";
 import { inTransaction, NeedsHomeserver } from "../store/transactionScope";
+import { LruMap } from "./lruMap";
 
 interface PowerLevels {
   users?: Record<string, number>;
@@ -20,16 +21,25 @@ const CACHE_MS = 30_000;
 
 /**
  * Power levels as the homeserver sees them, read as one of our users that is in the room.
- * Cached briefly and dropped whenever a power-level event for the room passes by.
+ * Cached briefly (for at most `maxRooms` rooms) and dropped whenever a power-level event for the
+ * room passes by.
  */
 export class PowerLevelFacts implements RoomFacts {
-  private readonly cache = new Map<string, { at: number; levels: PowerLevels; creators: string[] }>();
+  private readonly cache: LruMap<string, { at: number; levels: PowerLevels; creators: string[] }>;
 
   constructor(
     private readonly client: HomeserverClient,
     private readonly asUser: (roomId: string) => Promise<string | undefined>,
     private readonly admins: readonly string[],
-  ) {}
+    maxRooms = 5000,
+  ) {
+    this.cache = new LruMap(maxRooms);
+  }
+
+  /** Rooms held (a metric). */
+  get size(): number {
+    return this.cache.size;
+  }
 
   invalidate(roomId: string): void {
     this.cache.delete(roomId);
@@ -83,9 +93,7 @@ export class PowerLevelFacts implements RoomFacts {
       state<PowerLevels>("m.room.power_levels"),
       this.createEvent(roomId, userId),
     ]);
-    // Room version 12 (MSC4289): creators have unlimited power and are not listed in users.
-    const v12 = create && !/^([1-9]|1[01])$/.test(create.content.room_version ?? "1");
-    const creators = v12 ? [create.sender, ...(create.content.additional_creators ?? [])] : [];
+    const creators = create ? privilegedCreators(create) : [];
     const entry = { at: Date.now(), levels: levels ?? {}, creators };
     this.cache.set(roomId, entry);
     return entry;
@@ -102,4 +110,18 @@ export class PowerLevelFacts implements RoomFacts {
     if (typeof res.sender === "string" && res.content) return res;
     return undefined;
   }
+}
+
+/** Room versions whose creators have unlimited power (MSC4289: room version 12 and its test name). */
+const CREATOR_POWER_VERSIONS = new Set(["12", "org.matrix.hydra.11"]);
+
+/**
+ * The creators that hold unlimited power, which are not listed in `users`. Only in the versions
+ * known to work that way: an unknown version (a typo, a future or custom one) grants creators
+ * nothing beyond their listed level, so no privileged action is allowed on a guess.
+ */
+export function privilegedCreators(create: { sender: string; content: CreateContent }): string[] {
+  if (!CREATOR_POWER_VERSIONS.has(create.content.room_version ?? "1")) return [];
+  const extra = create.content.additional_creators;
+  return [create.sender, ...(Array.isArray(extra) ? extra.filter((u) => typeof u === "string") : [])];
 }

@@ -1,5 +1,7 @@
 import { createServer, type Server } from "node:http";
-import { loadConfigFile, botUserId, type BridgeConfig } from "../config/bridgeConfig";
+import type { Knex } from "knex";
+import { botUserId, type BridgeConfig } from "../config/bridgeConfig";
+import { loadCheckedConfig } from "../config/checkedConfig";
 import { configureLogging } from "../logging/logger";
 import { BridgeError, errorMessage } from "../errors";
 import { resolveAgents } from "../agents/agentConfig";
@@ -13,7 +15,8 @@ import { say } from "./output";
 
 interface Check {
   name: string;
-  run(): Promise<string>;
+  /** A line of findings; `warn` marks something to look at that is not a setup problem. */
+  run(): Promise<string | { text: string; warn: true }>;
 }
 
 /**
@@ -24,13 +27,25 @@ export async function runDoctor(configPath: string): Promise<number> {
   configureLogging({ level: "silent", format: "json" });
   let config: BridgeConfig | undefined;
   let registration: Registration | undefined;
+  let parked: { n: number; oldest?: Date } | "no tables" | undefined;
+  let envWarnings: string[] = [];
   const checks: Check[] = [
     {
       name: "config",
       run: async () => {
-        config = loadConfigFile(configPath);
-        const agents = resolveAgents(config, AGENT_DEFINITIONS);
+        const checked = loadCheckedConfig(configPath);
+        config = checked.config;
+        envWarnings = checked.warnings;
+        const { agents } = checked;
         return `${configPath} is valid; agents: ${agents.map((a) => a.userId).join(", ") || "none enabled"}`;
+      },
+    },
+    {
+      name: "environment",
+      run: async () => {
+        need(config, "config");
+        if (!envWarnings.length) return "no unknown MAB_ variables";
+        return { text: envWarnings.join("\n"), warn: true };
       },
     },
     {
@@ -61,12 +76,26 @@ export async function runDoctor(configPath: string): Promise<number> {
         const db = await openDatabase(cfg.database);
         try {
           await db.knex.raw("select 1");
+          parked = await parkedSummary(db.knex);
         } finally {
           await db.close();
         }
         return db.dialect === "pglite"
           ? `embedded database in ${cfg.database.data_dir}`
           : "PostgreSQL reachable";
+      },
+    },
+    {
+      name: "parked messages",
+      run: async () => {
+        const p = need(parked, "database");
+        if (p === "no tables") return "none (the bridge creates its tables on first start)";
+        if (p.n === 0) return "none";
+        const age = p.oldest ? `, oldest since ${p.oldest.toISOString()}` : "";
+        return {
+          text: `${p.n} message(s) could not be delivered${age}\n→ \`matrix-agent-bridge parked\` lists them; \`retry\` or \`discard\` them`,
+          warn: true,
+        };
       },
     },
     {
@@ -116,21 +145,40 @@ export async function runDoctor(configPath: string): Promise<number> {
   ];
 
   let failures = 0;
+  // A check that cannot run because an earlier one failed is listed once, not once per line.
+  const skipped = new Map<string, string[]>();
   for (const check of checks) {
     try {
-      say(`✔ ${check.name}: ${await check.run()}`);
+      const result = await check.run();
+      if (typeof result === "string") say(`✔ ${check.name}: ${result}`);
+      else say(`⚠ ${check.name}: ${result.text.replace(/\n/g, "\n    ")}`);
     } catch (err) {
+      if (err instanceof BridgeError && err.code === "SKIPPED") {
+        skipped.set(err.message, [...(skipped.get(err.message) ?? []), check.name]);
+        continue;
+      }
       failures++;
       const text = err instanceof BridgeError ? err.explain() : errorMessage(err);
       say(`✘ ${check.name}: ${text.replace(/\n/g, "\n    ")}`);
     }
   }
+  for (const [reason, names] of skipped) say(`– ${reason}: ${names.join(", ")}`);
   say(failures ? `\n${failures} problem(s) found.` : "\nEverything looks right.");
   return failures ? 1 : 0;
 }
 
+/** Parked (undeliverable) outbox rows, read straight from the database. */
+async function parkedSummary(knex: Knex): Promise<{ n: number; oldest?: Date } | "no tables"> {
+  if (!(await knex.schema.hasTable("outbox"))) return "no tables";
+  const row = (await knex("outbox")
+    .where({ status: "failed" })
+    .select(knex.raw("count(*)::int as n"), knex.raw("min(created_at) as oldest"))
+    .first()) as { n: number; oldest: Date | string | null };
+  return { n: Number(row.n), oldest: row.oldest ? new Date(row.oldest) : undefined };
+}
+
 function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new BridgeError("SKIPPED", `skipped: needs a valid ${what}`);
+  if (value === undefined) throw new BridgeError("SKIPPED", `skipped, they need a valid ${what}`);
   return value;
 }
 

@@ -1,15 +1,17 @@
 import { existsSync } from "node:fs";
-import { loadConfigFile } from "../config/bridgeConfig";
+import { loadCheckedConfig } from "../config/checkedConfig";
 import { BridgeError } from "../errors";
 import { buildRegistration, writeRegistration } from "../appservice/registration";
-import { say } from "./output";
+import { complain, say } from "./output";
+import { fileErrorReason } from "./fileErrors";
 
 export async function runGenerateRegistration(
   configPath: string,
   output: string | undefined,
   force: boolean,
 ) {
-  const config = loadConfigFile(configPath);
+  const { config, warnings } = loadCheckedConfig(configPath);
+  for (const warning of warnings) complain(`Warning: ${warning}`);
   const path = output ?? config.appservice.registration;
   if (existsSync(path) && !force) {
     throw new BridgeError(
@@ -19,7 +21,17 @@ export async function runGenerateRegistration(
     );
   }
   const registration = buildRegistration(config);
-  writeRegistration(path, registration);
+  try {
+    writeRegistration(path, registration);
+  } catch (err) {
+    const problem = fileErrorReason(err);
+    if (!problem) throw err;
+    throw new BridgeError(
+      "FILE_WRITE",
+      `Cannot write the registration to ${path}: ${problem}`,
+      "Choose a writable path with --output, or set appservice.registration",
+    );
+  }
   say(
     `Wrote ${path} (appservice id '${registration.id}', bot @${registration.sender_localpart}:${config.homeserver.domain}).`,
   );

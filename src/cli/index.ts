@@ -1,9 +1,12 @@
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { BridgeError } from "../errors";
+import { bridgeVersion } from "../version";
 import { complain } from "./output";
 import { runStart } from "./start";
 import { runGenerateRegistration } from "./generateRegistration";
 import { runDoctor } from "./doctor";
+import { EXIT, exitCodeFor } from "./exitCodes";
+import { fileErrorMessage } from "./fileErrors";
 
 const DEFAULT_CONFIG = "config/config.yaml";
 
@@ -12,7 +15,9 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name("matrix-agent-bridge")
     .description("A Matrix application service that runs agents (reminders, FAQ, timers) as virtual users.")
-    .showHelpAfterError();
+    .version(bridgeVersion(), "-V, --version", "print the version")
+    .showHelpAfterError()
+    .exitOverride();
   let result: Promise<number> = Promise.resolve(0);
 
   program
@@ -41,15 +46,26 @@ export async function main(argv: string[]): Promise<number> {
       result = runDoctor(opts.config);
     });
 
+  for (const cmd of program.commands) cmd.exitOverride();
+
   try {
     await program.parseAsync(argv);
     return await result;
   } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; commander already printed the text.
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
     if (err instanceof BridgeError) {
       complain(`Error: ${err.explain()}`);
-      return 1;
+      return exitCodeFor(err);
+    }
+    const fileProblem = fileErrorMessage(err);
+    if (fileProblem) {
+      complain(`Error: ${fileProblem}`);
+      return EXIT.FAILURE;
     }
     complain(`Unexpected error: ${(err as Error)?.stack ?? err}`);
-    return 1;
+    return EXIT.FAILURE;
   }
 }

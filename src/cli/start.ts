@@ -1,4 +1,4 @@
-import { loadConfigFile } from "../config/bridgeConfig";
+import { loadCheckedConfig } from "../config/checkedConfig";
 import { configureLogging, moduleLogger, type LoggingOptions } from "../logging/logger";
 import { AgentBridge } from "../appservice/agentBridge";
 import { BridgeError, errorMessage } from "../errors";
@@ -7,11 +7,12 @@ const log = moduleLogger("cli/start");
 
 /** Runs the bridge until SIGTERM/SIGINT; resolves to the exit code. */
 export async function runStart(configPath: string): Promise<number> {
-  const config = loadConfigFile(configPath);
+  const { config, warnings } = loadCheckedConfig(configPath);
   configureLogging({
     level: config.logging.level,
     format: config.logging.format as LoggingOptions["format"],
   });
+  for (const warning of warnings) log.warn(warning);
   const bridge = new AgentBridge(config);
   try {
     await bridge.start();

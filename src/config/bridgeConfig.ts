@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import yaml from "js-yaml";
-import { ConfigError, BridgeError } from "../errors";
+import { ConfigError, ConfigErrors, BridgeError } from "../errors";
 import { validateSection, type SectionSpec, type SectionValues } from "./fields";
 import { deliverySpec } from "./deliveryConfig";
+import { encryptionSpec } from "./encryptionConfig";
 import { canonicalZone } from "../agents/kit/time/zone";
 
 const LOCALPART = /^[a-z0-9._=\-/]+$/;
@@ -70,6 +71,13 @@ export const databaseSpec = {
     min: 1,
     doc: "How long handled event ids are kept for dedupe",
   },
+  pool_max: {
+    type: "int",
+    default: 10,
+    min: 3,
+    max: 1000,
+    doc: "PostgreSQL connections; each room being sent to holds one while sending (raise with outbox_concurrency)",
+  },
 } satisfies SectionSpec;
 
 export const bridgeSpec = {
@@ -118,11 +126,13 @@ export interface BridgeConfig {
   logging: SectionValues<typeof loggingSpec>;
   metrics: SectionValues<typeof metricsSpec>;
   delivery: SectionValues<typeof deliverySpec>;
+  encryption: SectionValues<typeof encryptionSpec>;
   /** Raw per-agent sections; each agent validates its own (see agents/registry). */
   agents: Record<string, unknown>;
 }
 
-const SECTIONS = {
+/** Every section with its spec, in the order the sample config lists them. */
+export const SECTIONS = {
   homeserver: homeserverSpec,
   appservice: appserviceSpec,
   database: databaseSpec,
@@ -130,6 +140,7 @@ const SECTIONS = {
   logging: loggingSpec,
   metrics: metricsSpec,
   delivery: deliverySpec,
+  encryption: encryptionSpec,
 } as const;
 
 /** Validates a parsed config object. Environment variables MAB_<SECTION>_<KEY> win over the file. */
@@ -138,27 +149,56 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     throw new ConfigError("(top level)", "the config file must be a YAML mapping of sections");
   }
   const input = (raw ?? {}) as Record<string, unknown>;
+  const errors: ConfigError[] = [];
   for (const key of Object.keys(input)) {
     if (!(key in SECTIONS) && key !== "agents") {
-      throw new ConfigError(
-        key,
-        "unknown section",
-        `Known sections: ${[...Object.keys(SECTIONS), "agents"].join(", ")}`,
+      errors.push(
+        new ConfigError(
+          key,
+          "unknown section",
+          `Known sections: ${[...Object.keys(SECTIONS), "agents"].join(", ")}`,
+        ),
       );
     }
   }
   const agents = input.agents ?? {};
   if (typeof agents !== "object" || Array.isArray(agents) || agents === null) {
-    throw new ConfigError("agents", "expected a section with one entry per agent id");
+    errors.push(new ConfigError("agents", "expected a section with one entry per agent id"));
   }
+  // Every section is validated even when an earlier one failed, so all problems show at once.
+  const section = <S extends SectionSpec>(name: keyof typeof SECTIONS & string, spec: S) => {
+    try {
+      return validateSection([name], spec, input[name], env);
+    } catch (err) {
+      errors.push(...ConfigErrors.flatten(err));
+      return undefined as unknown as SectionValues<S>;
+    }
+  };
+  const homeserver = section("homeserver", homeserverSpec);
+  const appservice = section("appservice", appserviceSpec);
+  const database = section("database", databaseSpec);
+  let bridge = section("bridge", bridgeSpec);
+  if (bridge) {
+    try {
+      bridge = withZone(bridge, env);
+    } catch (err) {
+      errors.push(...ConfigErrors.flatten(err));
+    }
+  }
+  const logging = section("logging", loggingSpec);
+  const metrics = section("metrics", metricsSpec);
+  const delivery = section("delivery", deliverySpec);
+  const encryption = section("encryption", encryptionSpec);
+  ConfigErrors.throwIfAny(errors);
   return {
-    homeserver: validateSection(["homeserver"], homeserverSpec, input.homeserver, env),
-    appservice: validateSection(["appservice"], appserviceSpec, input.appservice, env),
-    database: validateSection(["database"], databaseSpec, input.database, env),
-    bridge: withZone(validateSection(["bridge"], bridgeSpec, input.bridge, env), env),
-    logging: validateSection(["logging"], loggingSpec, input.logging, env),
-    metrics: validateSection(["metrics"], metricsSpec, input.metrics, env),
-    delivery: validateSection(["delivery"], deliverySpec, input.delivery, env),
+    homeserver,
+    appservice,
+    database,
+    bridge,
+    logging,
+    metrics,
+    delivery,
+    encryption,
     agents: agents as Record<string, unknown>,
   };
 }
@@ -178,6 +218,11 @@ function withZone<T extends { default_timezone: string }>(bridge: T, env: NodeJS
 }
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
+  return parseConfig(readConfigFile(path), env);
+}
+
+/** The parsed YAML of a config file (not validated), with clear errors for unreadable files. */
+export function readConfigFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -197,7 +242,7 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
       `Config file ${path} is not valid YAML: ${(err as Error).message}`,
     );
   }
-  return parseConfig(raw, env);
+  return raw;
 }
 
 /** Full user id of an agent: @<prefix><id>:<domain>. */

@@ -42,9 +42,22 @@ export const deliverySpec = {
   },
   failed_retention_days: {
     type: "int",
-    default: 30,
+    default: 0,
+    min: 0,
+    doc: "How long parked (undeliverable) outbound messages are kept; 0 = until an operator retries or discards them",
+  },
+  max_server_errors: {
+    type: "int",
+    default: 12,
     min: 1,
-    doc: "How long parked (undeliverable) outbound messages are kept for operators",
+    max: 1000,
+    doc: "Failed attempts after which a message the homeserver keeps answering 5xx is parked (3 to 5 minutes with the default backoff); network errors and 429 never park",
+  },
+  cache_rooms: {
+    type: "int",
+    default: 5000,
+    min: 10,
+    doc: "Rooms whose members and power levels are kept in memory (least recently used beyond this are re-read when needed)",
   },
   max_queued_events: {
     type: "int",

@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors";
+import { ConfigError, ConfigErrors } from "../errors";
 
 /**
  * A tiny declarative schema for config sections. Each field knows its type, default and
@@ -131,25 +131,36 @@ export function validateSection<S extends SectionSpec>(
     throw new ConfigError(where, `expected a section (key: value pairs), got ${describe(raw)}`);
   }
   const input = (raw ?? {}) as Record<string, unknown>;
+  const errors: ConfigError[] = [];
   for (const key of Object.keys(input)) {
     if (!(key in spec)) {
       const known = Object.keys(spec).join(", ");
-      throw new ConfigError(`${where}.${key}`, "unknown key", `Known keys in '${where}': ${known}`);
+      errors.push(new ConfigError(`${where}.${key}`, "unknown key", `Known keys in '${where}': ${known}`));
     }
   }
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(spec)) {
     const fullKey = `${where}.${key}`;
-    const fromEnv = env[envName([...path, key])];
+    const variable = envName([...path, key]);
+    const fromEnv = env[variable];
     const value = fromEnv !== undefined ? fromEnv : input[key];
     if (value === undefined || value === null || value === "") {
       if (field.default !== undefined) out[key] = field.default;
       else if (field.required) {
-        throw new ConfigError(fullKey, "is required", `${field.doc} (or set ${envName([...path, key])})`);
+        errors.push(new ConfigError(fullKey, "is required", `${field.doc} (or set ${variable})`));
       }
       continue;
     }
-    out[key] = coerce(fullKey, field, value, fromEnv !== undefined);
+    try {
+      out[key] = coerce(fullKey, field, value, fromEnv !== undefined);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      // The file may be right and the environment wrong: say which one the value came from.
+      errors.push(
+        fromEnv === undefined ? err : new ConfigError(fullKey, `${err.problem} (from ${variable})`, err.hint),
+      );
+    }
   }
+  ConfigErrors.throwIfAny(errors);
   return out as SectionValues<S>;
 }

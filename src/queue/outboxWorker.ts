@@ -5,7 +5,7 @@ import { HomeserverError } from "../errors";
 import { faultPoint } from "../faultPoints";
 import type { Outbox, OutboxRow } from "../store/outbox";
 import { MatrixHttpError, type HomeserverClient } from "../appservice/homeserverClient";
-import { classifySendError, type BackoffOptions } from "./retryPolicy";
+import { classifySendError, type BackoffOptions, type ParkCode } from "./retryPolicy";
 
 const log = moduleLogger("queue/outbox");
 
@@ -33,6 +33,13 @@ export interface OutboxWorkerOptions {
    */
   runIntent?: (row: OutboxRow) => Promise<string>;
   /**
+   * Into an encrypted room: the row encrypted by its sender's device (room key shared with the
+   * members' devices first), or undefined to send it as it is. Runs before every attempt.
+   */
+  encrypt?: (row: OutboxRow) => Promise<{ type: string; content: Record<string, unknown> } | undefined>;
+  /** Failed attempts after which a send failing with 5xx is parked (see SendLimits). */
+  maxServerErrors?: number;
+  /**
    * Rows of a room sent at the same time when they belong to different parallel groups (scheduled
    * deliveries, src/queue/parallelGroup.ts); ungrouped rows (replies) always go one at a time, in
    * order. Default 1: strictly one at a time.
@@ -46,7 +53,7 @@ export type RetryReason = "rate_limited" | "server_error" | "network" | "unknown
 export interface DeliveryObserver {
   sent?(row: OutboxRow, eventId: string, latencyMs: number): void;
   retried?(row: OutboxRow, reason: string, delayMs: number, kind: RetryReason): void;
-  parked?(row: OutboxRow, reason: string): void;
+  parked?(row: OutboxRow, reason: string, code: ParkCode): void;
 }
 
 type Step = "sent" | "parked" | "wait" | "empty" | "busy";
@@ -236,14 +243,16 @@ export class OutboxWorker {
         this.observer.retried?.(row, err.message, 100, "unknown_device");
         return "wait";
       }
-      const outcome = classifySendError(err, row.attempts, this.opts.backoff);
+      const outcome = classifySendError(err, row.attempts, this.opts.backoff, {
+        maxServerErrors: this.opts.maxServerErrors,
+      });
       if (outcome.kind === "park") {
         log.warn(
           { roomId, outboxId: row.id, reason: outcome.reason },
           "Outbound message parked: will not retry",
         );
         await this.outbox.markFailed(row.id, outcome.reason, trx);
-        this.observer.parked?.(row, outcome.reason);
+        this.observer.parked?.(row, outcome.reason, outcome.code);
         return "parked";
       }
       log.info(
@@ -262,7 +271,9 @@ export class OutboxWorker {
       return this.client.sendState(row.roomId, row.type, row.stateKey, row.content, row.sender);
     }
     const deviceId = await this.opts.deviceFor?.(row.sender);
-    return this.client.sendEvent(row.roomId, row.type, row.id, row.content, row.sender, deviceId);
+    const sealed = await this.opts.encrypt?.(row);
+    const [type, content] = sealed ? [sealed.type, sealed.content] : [row.type, row.content];
+    return this.client.sendEvent(row.roomId, type, row.id, content, row.sender, deviceId);
   }
 }
 

@@ -1,8 +1,20 @@
 import { MatrixHttpError } from "../appservice/homeserverClient";
 import { HomeserverError } from "../errors";
 
+/** Why a row was parked, as a small fixed set (a metric label): refused by the homeserver, or given up on. */
+export type ParkCode = "rejected" | "server_errors";
+
 export type SendOutcome =
-  { kind: "retry"; delayMs: number; reason: string } | { kind: "park"; reason: string };
+  { kind: "retry"; delayMs: number; reason: string } | { kind: "park"; reason: string; code: ParkCode };
+
+export interface SendLimits {
+  /**
+   * Failed attempts after which a send that keeps failing with 5xx (or an unexpected error) is
+   * parked instead of retried for ever. Network errors and 429 never count: an unreachable or busy
+   * homeserver loses nothing.
+   */
+  maxServerErrors?: number;
+}
 
 export interface BackoffOptions {
   baseMs: number;
@@ -24,21 +36,35 @@ export function backoffDelay(
  * then the body); 5xx, timeouts and network errors back off; other 4xx (403 not in room,
  * 404 no such room, 400 bad event) will not get better by retrying, so the row is parked.
  */
-export function classifySendError(err: unknown, attempt: number, opts: BackoffOptions): SendOutcome {
+export function classifySendError(
+  err: unknown,
+  attempt: number,
+  opts: BackoffOptions,
+  limits: SendLimits = {},
+): SendOutcome {
+  const exhausted = limits.maxServerErrors !== undefined && attempt + 1 >= limits.maxServerErrors;
+  const giveUp = (reason: string): SendOutcome => ({
+    kind: "park",
+    code: "server_errors",
+    reason: `gave up after ${attempt + 1} failed attempts: ${reason}`,
+  });
   if (err instanceof MatrixHttpError) {
     if (err.status === 429) {
       const delayMs = err.retryAfterMs ?? backoffDelay(attempt, opts);
       return { kind: "retry", delayMs: Math.max(delayMs, 50), reason: `429 ${err.errcode}` };
     }
     if (err.status >= 500 || err.status === 408) {
+      if (exhausted) return giveUp(err.message);
       return { kind: "retry", delayMs: backoffDelay(attempt, opts), reason: err.message };
     }
-    return { kind: "park", reason: err.message };
+    return { kind: "park", code: "rejected", reason: err.message };
   }
   if (err instanceof HomeserverError) {
     return { kind: "retry", delayMs: backoffDelay(attempt, opts), reason: err.message };
   }
-  // Unknown errors are bugs on our side; retrying a few times is harmless, parking hides them.
+  // Unknown errors are bugs on our side; retrying a few times is harmless, then the row is parked
+  // where an operator sees it (metrics, doctor) rather than retried silently for ever.
+  if (exhausted) return giveUp(String((err as Error)?.message ?? err));
   return {
     kind: "retry",
     delayMs: backoffDelay(attempt, opts),
@@ -48,6 +74,9 @@ export function classifySendError(err: unknown, attempt: number, opts: BackoffOp
 
 /** Network error codes of Node, undici and node-postgres that say "try again later". */
 const TRANSIENT_CODES = new Set([
+  // A crypto device held by another process, or saved by it in between (src/crypto/).
+  "CRYPTO_DEVICE_BUSY",
+  "CRYPTO_STORE_CONFLICT",
   "ECONNREFUSED",
   "ECONNRESET",
   "ECONNABORTED",

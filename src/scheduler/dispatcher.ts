@@ -42,6 +42,8 @@ export type DueHandler = (
  */
 export class SchedulerDispatcher {
   private running = false;
+  /** Set by stop(): a pass in progress ends after the item being fired (the rest stays due). */
+  private stopping = false;
   private loop?: Promise<void>;
   private wake?: () => void;
 
@@ -64,8 +66,13 @@ export class SchedulerDispatcher {
     this.wake?.();
   }
 
+  /**
+   * Stops after the item being fired commits (at most one agent's handling), however many are due
+   * and wherever the loop is: mid-pass, or asleep until the next due time.
+   */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     this.kick();
     await this.loop;
   }
@@ -74,7 +81,7 @@ export class SchedulerDispatcher {
   async fireDue(now = new Date()): Promise<number> {
     let fired = 0;
     const rounds = new Map<string, number>();
-    for (;;) {
+    while (!this.stopping) {
       const burst = await this.fireBurst(now);
       fired += burst.fired;
       // Wake the outbox now, before the next burst (or the homeserver fetch) runs.
@@ -102,6 +109,8 @@ export class SchedulerDispatcher {
       const items = await this.store.claimDueMany(trx, this.agentIds, now, BURST);
       const out: BurstOutcome = { claimed: items.length, fired: 0, failed: 0 };
       for (const item of items) {
+        // stop(): end the burst after the item in hand; the rest stays due for the next start.
+        if (this.stopping) break;
         try {
           takePendingNeed();
           await trx.transaction(async (sp) => {
@@ -143,6 +152,7 @@ export class SchedulerDispatcher {
         log.error({ err: errorMessage(err) }, "Scheduler pass failed; retrying shortly");
         waitMs = 1_000;
       }
+      if (!this.running) break; // stop() came during the pass: do not start a sleep
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, waitMs);
         function done() {

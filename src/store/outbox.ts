@@ -272,12 +272,13 @@ export class Outbox {
 
   /**
    * Deletes sent messages sent more than `sentDays` days ago and parked (failed) ones created more
-   * than `failedDays` days ago. Pending messages are never pruned. Returns the rows deleted.
+   * than `failedDays` days ago (`null`: parked ones are kept until an operator acts on them).
+   * Pending messages are never pruned. Returns the rows deleted.
    */
-  async prune(sentDays: number, failedDays: number): Promise<{ sent: number; failed: number }> {
+  async prune(sentDays: number, failedDays: number | null): Promise<{ sent: number; failed: number }> {
     for (const [name, days] of [
       ["sentDays", sentDays],
-      ["failedDays", failedDays],
+      ["failedDays", failedDays ?? 0],
     ] as const) {
       if (!Number.isFinite(days) || days < 0) {
         throw new BridgeError("INVALID_ARGUMENT", `prune: ${name} must be >= 0, got ${days}`);
@@ -298,7 +299,7 @@ export class Outbox {
     };
     return {
       sent: await run("sent", "sent_at", sentDays),
-      failed: await run("failed", "created_at", failedDays),
+      failed: failedDays === null ? 0 : await run("failed", "created_at", failedDays),
     };
   }
 

@@ -10,7 +10,7 @@ export interface PrunerOptions {
   eventRetentionDays: number;
   /** Sent outbox rows older than this are deleted. */
   sentRetentionDays: number;
-  /** Parked (failed) outbox rows older than this are deleted. */
+  /** Parked (failed) outbox rows older than this are deleted; 0 keeps them until an operator acts. */
   failedRetentionDays: number;
   intervalMs: number;
   /** Delay of the first run after start. */
@@ -65,7 +65,7 @@ export class Pruner {
     const events = await this.inbox.prune(this.opts.eventRetentionDays);
     const { sent, failed } = await this.outbox.prune(
       this.opts.sentRetentionDays,
-      this.opts.failedRetentionDays,
+      this.opts.failedRetentionDays > 0 ? this.opts.failedRetentionDays : null,
     );
     const report = { events, sent, failed };
     this.onPruned(report);

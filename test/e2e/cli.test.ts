@@ -5,6 +5,7 @@ import { join } from "node:path";
 import yaml from "js-yaml";
 import { main } from "../../src/cli/index";
 import { BridgeFixture } from "../harness/bridgeFixture";
+import { EXIT } from "../../src/cli/exitCodes";
 
 /** Runs the CLI in-process and captures what it prints. */
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -57,7 +58,7 @@ describe("CLI", () => {
   it("names the bad key when the config is wrong", async () => {
     const config = writeConfig(dir, { ...basic, appservice: { port: "nine thousand" } });
     const result = await cli("start", "--config", config);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(EXIT.CONFIG);
     expect(result.err).toContain("Config key 'appservice.port'");
   });
 
@@ -112,6 +113,17 @@ describe("CLI against a real Synapse", () => {
     expect(result.code).toBe(1);
     expect(result.out).toMatch(/✘ as_token accepted: .*/);
     expect(result.out).toContain("app_service_config_files");
+    // The ping check needs the same registration: said once, not a line per dependent check.
+    expect(
+      result.out.split("\n").filter((l) => l.includes("app_service_config_files")).length,
+    ).toBeLessThanOrEqual(2);
+    expect(new Set(result.out.split("\n").filter(Boolean)).size).toBe(
+      result.out.split("\n").filter(Boolean).length,
+    );
+    // start refuses with the "token refused" exit code, distinct from a config error.
+    const start = await cli("start", "--config", badConfig);
+    expect(start.code).toBe(EXIT.TOKEN_REFUSED);
+    expect(start.err).toContain("refused our as_token");
   });
 
   it("start runs the bridge as a process: ready, JSON logs without secrets, clean exit on SIGTERM", async () => {

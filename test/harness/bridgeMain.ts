@@ -13,6 +13,7 @@ import { configureLogging, type LoggingOptions } from "../../src/logging/logger"
 import { routeBridgeLibraryLogs } from "../../src/logging/bridgeLibraryLogs";
 import { AgentBridge } from "../../src/appservice/agentBridge";
 import { echoAgent } from "../../src/agents/echo";
+import { timerAgent } from "../../src/agents/timer";
 
 async function main(configPath: string): Promise<void> {
   const parent = process.ppid;
@@ -26,7 +27,9 @@ async function main(configPath: string): Promise<void> {
     format: config.logging.format as LoggingOptions["format"],
   });
   routeBridgeLibraryLogs();
-  let bridge = new AgentBridge(config, { definitions: [echoAgent] });
+  // MAB_TEST_WITH_TIMER=1 adds the timer agent (scheduler tests).
+  const definitions = process.env.MAB_TEST_WITH_TIMER ? [echoAgent, timerAgent] : [echoAgent];
+  let bridge = new AgentBridge(config, { definitions });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -55,7 +58,7 @@ async function main(configPath: string): Promise<void> {
         throw err;
       process.stderr.write(`[bridge] start failed (${String(err)}); trying again\n`);
       await new Promise((r) => setTimeout(r, 500 * attempt));
-      bridge = new AgentBridge(config, { definitions: [echoAgent] });
+      bridge = new AgentBridge(config, { definitions });
     }
   }
   process.stdout.write(`[bridge] ready on port ${bridge.port}\n`);

@@ -28,6 +28,8 @@ export interface PlainEvent {
   origin_server_ts: number;
   unsigned?: Record<string, unknown>;
   redacts?: string;
+  /** Set for events that came encrypted (encrypted humans): whether they decrypted. */
+  encrypted?: { decrypted: boolean };
 }
 
 export interface InviteInfo {
@@ -249,11 +251,23 @@ function safeJson(v: unknown): string {
 }
 
 function toPlain(ev: Sdk.MatrixEvent): PlainEvent {
-  return JSON.parse(JSON.stringify(ev.getEffectiveEvent())) as PlainEvent;
+  const plain = JSON.parse(JSON.stringify(ev.getEffectiveEvent())) as PlainEvent;
+  if (ev.isEncrypted())
+    plain.encrypted = { decrypted: !ev.isDecryptionFailure() && ev.getClearContent() !== null };
+  return plain;
+}
+
+export interface HumanOptions {
+  /** Element-grade encryption: matrix-js-sdk's Rust crypto (the WASM build Element uses). */
+  encrypted?: boolean;
 }
 
 /** Registers a fresh user on `synapse` and starts a matrix-js-sdk client for it. */
-export async function createHuman(synapse: SynapseHandle, username?: string): Promise<Human> {
+export async function createHuman(
+  synapse: SynapseHandle,
+  username?: string,
+  opts: HumanOptions = {},
+): Promise<Human> {
   const sdk = await loadSdk();
   const localpart = username ?? `human-${randomBytes(4).toString("hex")}`;
   const password = randomBytes(12).toString("hex");
@@ -288,6 +302,17 @@ export async function createHuman(synapse: SynapseHandle, username?: string): Pr
   };
   client.on(sdk.RoomEvent.Timeline, (ev, room) => record(ev, room?.roomId ?? ev.getRoomId()));
   client.on(sdk.RoomEvent.LocalEchoUpdated, (ev, room) => record(ev, room.roomId));
+  if (opts.encrypted) {
+    await client.initRustCrypto({ useIndexedDB: false });
+    // Events are recorded when they arrive, still encrypted: keep the clear version once decrypted.
+    client.on(sdk.MatrixEventEvent.Decrypted, (ev) => {
+      const entry = seen.get(ev.getRoomId() ?? "");
+      const at = entry?.order.findIndex((e) => e.event_id === ev.getId()) ?? -1;
+      if (entry && at >= 0) entry.order[at] = toPlain(ev);
+      else record(ev, ev.getRoomId());
+      changed.emit("change");
+    });
+  }
   // Anything that may change membership or invites: wake up waiters to re-check.
   const poke = (): void => void changed.emit("change");
   client.on(sdk.ClientEvent.Room, poke);

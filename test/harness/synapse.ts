@@ -283,6 +283,11 @@ export async function startSynapse(opts: StartSynapseOptions = {}): Promise<Syna
       report_stats: false,
       enable_metrics: false,
       app_service_config_files: (opts.registrationPaths ?? []).map((p) => path.resolve(p)),
+      // The appservice crypto feeds (to-device messages, key counts, device lists in transactions).
+      experimental_features: {
+        msc2409_to_device_messages_enabled: true,
+        msc3202_transaction_extensions: true,
+      },
       ...rateLimitOverlay(),
     };
     await fsp.writeFile(path.join(dir, "log.yaml"), yaml.dump(LOG_CONFIG));

@@ -2,7 +2,12 @@ import { parseConfig } from "../../src/config/bridgeConfig";
 import { envName } from "../../src/config/fields";
 import { resolveAgents } from "../../src/agents/agentConfig";
 import { AGENT_DEFINITIONS } from "../../src/agents/registry";
-import { ConfigError } from "../../src/errors";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, ConfigErrors } from "../../src/errors";
+import { unknownEnvWarnings } from "../../src/config/envCheck";
+import { loadCheckedConfig } from "../../src/config/checkedConfig";
 
 const minimal = { homeserver: { url: "http://127.0.0.1:8008", domain: "example.org" } };
 
@@ -112,5 +117,90 @@ describe("config", () => {
     expect(ids({})).not.toContain("echo");
     expect(ids({ MAB_AGENTS_ECHO_ENABLED: "true" })).toContain("echo");
     expect(ids({ MAB_AGENTS_REMINDERS_ENABLED: "false" })).not.toContain("reminders");
+  });
+});
+
+describe("config problems", () => {
+  it("reports every problem at once, each with its key", () => {
+    let caught: unknown;
+    try {
+      parseConfig(
+        {
+          homeserver: { url: "not a url" },
+          appservice: { port: "x" },
+          bridge: { admnis: [] },
+          delivery: { retry_base_ms: 1 },
+        },
+        { MAB_LOGGING_LEVEL: "loud" },
+      );
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigErrors);
+    const keys = (caught as ConfigErrors).errors.map((e) => e.key).sort();
+    expect(keys).toEqual([
+      "appservice.port",
+      "bridge.admnis",
+      "delivery.retry_base_ms",
+      "homeserver.domain",
+      "homeserver.url",
+      "logging.level",
+    ]);
+    expect((caught as ConfigErrors).message).toMatch(/^6 problems in the config:/);
+  });
+
+  it("names the environment variable a bad value came from", () => {
+    const err = errorOf(() => parseConfig(minimal, { MAB_APPSERVICE_PORT: "abc" }));
+    expect(err.message).toBe(
+      `Config key 'appservice.port': expected a whole number, got "abc" (from MAB_APPSERVICE_PORT)`,
+    );
+  });
+
+  it("sets database.pool_max from the file and from MAB_DATABASE_POOL_MAX", () => {
+    expect(parseConfig(minimal, {}).database.pool_max).toBe(10);
+    expect(parseConfig({ ...minimal, database: { pool_max: 40 } }, {}).database.pool_max).toBe(40);
+    expect(parseConfig(minimal, { MAB_DATABASE_POOL_MAX: "25" }).database.pool_max).toBe(25);
+    expect(errorOf(() => parseConfig(minimal, { MAB_DATABASE_POOL_MAX: "1" })).message).toContain(
+      "at least 3",
+    );
+  });
+
+  it("warns about unknown MAB_ variables with the closest known one, and ignores test switches", () => {
+    const warnings = unknownEnvWarnings(
+      {
+        MAB_APPSERVICE_PROT: "1",
+        MAB_AGENTS_REMINDER_ENABLED: "false",
+        MAB_COMPLETELY_DIFFERENT_THING: "x",
+        MAB_TEST_PG_URL: "postgres://x",
+        MAB_APPSERVICE_PORT: "9000",
+        PATH: "/bin",
+      },
+      AGENT_DEFINITIONS,
+    );
+    expect(warnings).toEqual([
+      "Environment variable MAB_AGENTS_REMINDER_ENABLED is not a config key and is ignored (did you mean MAB_AGENTS_REMINDERS_ENABLED?)",
+      "Environment variable MAB_APPSERVICE_PROT is not a config key and is ignored (did you mean MAB_APPSERVICE_PORT?)",
+      "Environment variable MAB_COMPLETELY_DIFFERENT_THING is not a config key and is ignored",
+    ]);
+  });
+
+  it("reports bad agent sections together with bad bridge sections", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mab-config-"));
+    const path = join(dir, "config.yaml");
+    writeFileSync(
+      path,
+      "homeserver: { url: 'http://x' }\nagents:\n  reminders: { max_active_per_user: 0 }\n  ecko: {}\n",
+    );
+    let caught: unknown;
+    try {
+      loadCheckedConfig(path, {});
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as ConfigErrors).errors.map((e) => e.key).sort()).toEqual([
+      "agents.ecko",
+      "agents.reminders.max_active_per_user",
+      "homeserver.domain",
+    ]);
   });
 });

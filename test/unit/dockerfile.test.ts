@@ -50,4 +50,27 @@ describe("Dockerfile", () => {
     expect(cmd[0]).toBe("start");
     expect(existsSync(join(root, entrypoint[1]))).toBe(true);
   });
+
+  it("checks health on /ready with a script that exists", () => {
+    const health = instructions.find((l) => l.startsWith("HEALTHCHECK "));
+    expect(health).toBeDefined();
+    const cmd = JSON.parse(health!.slice(health!.indexOf("CMD ") + 4)) as string[];
+    expect(cmd[0]).toBe("node");
+    const script = readFileSync(join(root, cmd[1]), "utf8");
+    expect(script).toContain("/ready");
+  });
+
+  it("keeps the registration and the embedded database in the /data volume", () => {
+    expect(dockerfile).toMatch(/MAB_DATABASE_DATA_DIR=\/data\b/);
+    expect(dockerfile).toMatch(/MAB_APPSERVICE_REGISTRATION=\/data\/registration\.yaml/);
+    expect(instructions).toContain('VOLUME ["/data"]');
+  });
+
+  it("ships no test harness, benchmarks or demo", () => {
+    const final = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    const fromBuild = [...final.matchAll(/COPY --from=build (\S+)/g)].map((m) => m[1]);
+    expect(fromBuild).not.toContain("/app/dist");
+    for (const path of fromBuild) expect(path).not.toMatch(/test|bench|scripts/);
+    expect(dockerfile).not.toMatch(/COPY (test|bench|scripts)/);
+  });
 });

@@ -21,6 +21,7 @@ describe("retry policy", () => {
     expect(classifySendError(new HomeserverError("ECONNREFUSED"), 0, backoff).kind).toBe("retry");
     expect(classifySendError(new MatrixHttpError(403, "M_FORBIDDEN", "no"), 0, backoff)).toEqual({
       kind: "park",
+      code: "rejected",
       reason: "403 M_FORBIDDEN: no",
     });
     for (let attempt = 0; attempt < 40; attempt++) {

@@ -1,0 +1,89 @@
+import { parseFeeds, hasFeeds } from "../../src/crypto/feeds";
+import { Sealer } from "../../src/crypto/sealing";
+
+const ours = (u: string) => u.startsWith("@_agent_");
+
+describe("crypto feeds of a transaction", () => {
+  const toDevice = {
+    type: "m.room.encrypted",
+    sender: "@alice:x",
+    to_user_id: "@_agent_echo:x",
+    to_device_id: "DEV",
+    content: { ciphertext: {} },
+  };
+
+  it("reads the unstable names Synapse sends", () => {
+    const feeds = parseFeeds(
+      {
+        "de.sorunome.msc2409.to_device": [toDevice],
+        "org.matrix.msc3202.device_one_time_keys_count": {
+          "@_agent_echo:x": { DEV: { signed_curve25519: 7 } },
+        },
+        "org.matrix.msc3202.device_unused_fallback_key_types": {
+          "@_agent_echo:x": { DEV: ["signed_curve25519"] },
+        },
+        "org.matrix.msc3202.device_lists": { changed: ["@alice:x"], left: ["@bob:x"] },
+      },
+      ours,
+    );
+    const dev = feeds.devices.get("@_agent_echo:x|DEV")!.feed;
+    expect(dev.toDevice).toEqual([
+      { type: "m.room.encrypted", sender: "@alice:x", content: { ciphertext: {} } },
+    ]);
+    expect(dev.otkCounts).toEqual({ signed_curve25519: 7 });
+    expect(dev.fallbackTypes).toEqual(["signed_curve25519"]);
+    expect(feeds.changed).toEqual(["@alice:x"]);
+    expect(feeds.left).toEqual(["@bob:x"]);
+    expect(hasFeeds(feeds)).toBe(true);
+  });
+
+  it("reads the stable names and the older key-count name", () => {
+    const stable = parseFeeds(
+      { to_device: [toDevice], device_lists: { changed: [], left: ["@bob:x"] } },
+      ours,
+    );
+    expect(stable.fieldsSeen).toEqual(["to_device", "device_lists"]);
+    expect(stable.left).toEqual(["@bob:x"]);
+    const older = parseFeeds(
+      {
+        "org.matrix.msc3202.device_one_time_key_counts": {
+          "@_agent_echo:x": { DEV: { signed_curve25519: 3 } },
+        },
+      },
+      ours,
+    );
+    expect(older.devices.get("@_agent_echo:x|DEV")!.feed.otkCounts).toEqual({ signed_curve25519: 3 });
+  });
+
+  it("drops malformed entries and other users' messages, and counts them", () => {
+    const feeds = parseFeeds(
+      {
+        "de.sorunome.msc2409.to_device": [
+          { ...toDevice, to_user_id: "@alice:x" },
+          { ...toDevice, content: "not an object" },
+          null,
+          toDevice,
+        ],
+        "org.matrix.msc3202.device_one_time_keys_count": { "@_agent_echo:x": "nope", "@alice:x": {} },
+      },
+      ours,
+    );
+    expect(feeds.devices.get("@_agent_echo:x|DEV")!.feed.toDevice).toHaveLength(1);
+    expect(feeds.dropped).toBe(5);
+    expect(hasFeeds(parseFeeds({ events: [] }, ours))).toBe(false);
+  });
+});
+
+describe("sealing the crypto store", () => {
+  it("opens what it sealed only at the same place and with the same key", () => {
+    const sealer = new Sealer("sixteen chars min!");
+    const sealed = sealer.seal(Buffer.from("olm account"), "@a:x\u0000db/core");
+    expect(sealed.includes(Buffer.from("olm account"))).toBe(false);
+    expect(sealer.open(sealed, "@a:x\u0000db/core").toString()).toBe("olm account");
+    expect(() => sealer.open(sealed, "@b:x\u0000db/core")).toThrow(/does not open/);
+    expect(() => new Sealer("another key of 16+").open(sealed, "@a:x\u0000db/core")).toThrow(
+      expect.objectContaining({ code: "CRYPTO_STORE_KEY" }),
+    );
+    expect(() => new Sealer("short")).toThrow(/encryption.pickle_key/);
+  });
+});
