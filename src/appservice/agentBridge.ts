@@ -215,12 +215,14 @@ export class AgentBridge {
     const graceMs = this.opts.shutdownGraceMs ?? this.delivery.shutdown_grace_ms;
     const deadline = Date.now() + graceMs;
     this.ready = false;
+    // First, so a burst being fired ends after the item in hand (the rest stays due).
+    const schedulerStopped = this.scheduler?.stop();
     this.http?.startDraining();
     await this.http?.drained();
     this.parts?.gaps.stop();
     await this.parts?.pipeline.stop(Math.max(0, deadline - Date.now()));
     await this.parts?.pruner.stop();
-    await this.scheduler?.stop();
+    await schedulerStopped;
     await this.parts?.worker.stop(Math.max(0, deadline - Date.now()));
     await this.parts?.host.stopAll();
     await this.crypto?.stop();
