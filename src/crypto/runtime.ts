@@ -21,8 +21,8 @@ export function cryptoRuntime(): Promise<CryptoWasm> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const wasm = require("@matrix-org/matrix-sdk-crypto-wasm") as CryptoWasm;
     await wasm.initAsync();
-    // The library logs through its own tracing; keep it to warnings.
-    if (wasm.Tracing.isAvailable()) new wasm.Tracing(wasm.LoggerLevel.Warn).turnOn();
+    // The library logs through its own tracing; keep it to errors (a missing room key is a warning there, and an expected wait here).
+    if (wasm.Tracing.isAvailable()) new wasm.Tracing(wasm.LoggerLevel.Error).turnOn();
     log.debug("Rust crypto (WebAssembly) loaded");
     return wasm;
   })();

@@ -29,6 +29,8 @@ export interface FixtureOptions {
   bridge?: AgentBridgeOptions;
   /** Log level of the bridge in tests; default "warn" (MAB_TEST_LOG_LEVEL overrides). */
   logLevel?: string;
+  /** Port of a proxy the homeserver pushes transactions through (the registration's url). */
+  pushViaPort?: number;
 }
 
 /**
@@ -51,7 +53,11 @@ export class BridgeFixture {
     const registrationPath = join(dir, "registration.yaml");
     const raw = (homeserverUrl: string) => ({
       homeserver: { url: homeserverUrl, domain: "localhost" },
-      appservice: { port, url: `http://127.0.0.1:${port}`, registration: registrationPath },
+      appservice: {
+        port,
+        url: `http://127.0.0.1:${opts.pushViaPort ?? port}`,
+        registration: registrationPath,
+      },
       database: { data_dir: join(dir, "data"), ...(opts.databaseUrl ? { url: opts.databaseUrl } : {}) },
       logging: { level: process.env.MAB_TEST_LOG_LEVEL ?? opts.logLevel ?? "warn", format: "json" },
       ...opts.config,

@@ -29,7 +29,7 @@ export interface PlainEvent {
   unsigned?: Record<string, unknown>;
   redacts?: string;
   /** Set for events that came encrypted (encrypted humans): whether they decrypted. */
-  encrypted?: { decrypted: boolean };
+  encrypted?: { decrypted: boolean; failed?: boolean };
 }
 
 export interface InviteInfo {
@@ -252,8 +252,10 @@ function safeJson(v: unknown): string {
 
 function toPlain(ev: Sdk.MatrixEvent): PlainEvent {
   const plain = JSON.parse(JSON.stringify(ev.getEffectiveEvent())) as PlainEvent;
-  if (ev.isEncrypted())
-    plain.encrypted = { decrypted: !ev.isDecryptionFailure() && ev.getClearContent() !== null };
+  if (ev.isEncrypted()) {
+    const failed = ev.isDecryptionFailure();
+    plain.encrypted = { decrypted: !failed && ev.getClearContent() !== null, ...(failed ? { failed } : {}) };
+  }
   return plain;
 }
 
