@@ -7,6 +7,7 @@ import * as m005 from "./005_inbox_room_order";
 import * as m006 from "./006_room_activity";
 import * as m010 from "./010_crypto";
 import * as m020 from "./020_agent_pause";
+import * as m030 from "./030_outbox_parallel_group";
 
 /** A core schema migration. Names are recorded as `core/<name>` in the migration table; never rename one. */
 export interface CoreMigration {
@@ -28,4 +29,5 @@ export const coreMigrations: readonly CoreMigration[] = [
   { name: "006_room_activity", up: m006.up, down: m006.down },
   { name: "010_crypto", up: m010.up, down: m010.down },
   { name: "020_agent_pause", up: m020.up, down: m020.down },
+  { name: "030_outbox_parallel_group", up: m030.up, down: m030.down },
 ];

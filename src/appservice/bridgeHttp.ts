@@ -114,6 +114,8 @@ async function refreshGauges(deps: BridgeHttpDeps): Promise<void> {
 }
 
 async function readiness(deps: BridgeHttpDeps): Promise<{ ready: boolean; checks: Record<string, string> }> {
+  // While starting, the answer is known without asking the database or the homeserver.
+  if (!deps.isReady()) return { ready: false, checks: { started: "starting" } };
   const checks: Record<string, string> = {};
   try {
     const knex = deps.knex();

@@ -148,6 +148,7 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
       exclusiveRooms: shared,
       runIntent: bridgeIntents.run,
       maxServerErrors: delivery.max_server_errors,
+      parallelSendsPerRoom: delivery.parallel_sends_per_room,
       encrypt: async (row) => {
         const crypto = input.crypto?.();
         return crypto?.active

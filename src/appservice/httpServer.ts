@@ -220,6 +220,8 @@ export class HttpServer {
     } catch (err) {
       answer = { ready: false, checks: { readiness: errorMessage(err) } };
     }
+    // "Still starting" costs nothing to re-check and must not hide the moment start-up ends.
+    if (answer.checks.started === "starting") this.readyCache = undefined;
     const status = answer.ready ? "ready" : "not ready";
     res
       .status(answer.ready ? 200 : 503)

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { BridgeError } from "../errors";
 import { affectedRows, storableText, toJsonb, type Queryable } from "./database";
+import { currentParallelGroup } from "../queue/parallelGroup";
 
 export type OutboxStatus = "pending" | "sent" | "failed";
 
@@ -15,6 +16,12 @@ export interface OutboxMessage {
   stateKey?: string;
   /** The inbound event this message answers, if any. */
   sourceEventId?: string;
+  /**
+   * Rows of different groups in a run of grouped rows may be sent at the same time; no group
+   * (the default, every reply) keeps the room's strict order. Default: the caller's group
+   * (src/queue/parallelGroup.ts).
+   */
+  parallelGroup?: string;
 }
 
 export interface OutboxRow extends OutboxMessage {
@@ -46,6 +53,7 @@ interface Row {
   sent_event_id: string | null;
   created_at: Date | string;
   sent_at: Date | string | null;
+  parallel_group?: string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -73,6 +81,7 @@ function toOutboxRow(row: Row): OutboxRow {
   };
   if (row.state_key !== null) out.stateKey = row.state_key;
   if (row.source_event_id !== null) out.sourceEventId = row.source_event_id;
+  if (row.parallel_group) out.parallelGroup = row.parallel_group;
   return out;
 }
 
@@ -97,6 +106,8 @@ const HEADS = `
  * failed.
  */
 export class Outbox {
+  private readonly touched = new Set<string>();
+
   constructor(private readonly knex: Knex) {}
 
   async enqueue(trxOrKnex: Queryable, msg: OutboxMessage): Promise<OutboxRow> {
@@ -117,9 +128,21 @@ export class Outbox {
         content: toJsonb(msg.content),
         state_key: msg.stateKey === undefined ? null : storableText(msg.stateKey),
         source_event_id: msg.sourceEventId === undefined ? null : storableText(msg.sourceEventId),
+        parallel_group: msg.parallelGroup ?? currentParallelGroup() ?? null,
       })
       .returning("*")) as Row[];
+    this.touched.add(msg.roomId);
     return toOutboxRow(rows[0]);
+  }
+
+  /**
+   * Rooms written to since the last call (maybe in a transaction that then rolled back): the worker
+   * looks at them as soon as it is woken, without polling the table first.
+   */
+  takeTouchedRooms(): string[] {
+    const rooms = [...this.touched];
+    this.touched.clear();
+    return rooms;
   }
 
   /** Rooms whose head (oldest pending message) is due at `now`, the room with the oldest head first. */
@@ -136,6 +159,30 @@ export class Outbox {
     const row = (await db("outbox").where({ room_id: roomId, status: "pending" }).orderBy("seq").first()) as
       Row | undefined;
     return row ? toOutboxRow(row) : null;
+  }
+
+  /**
+   * The room's head and, when it belongs to a parallel group, the grouped rows right after it:
+   * the first pending row of each group in the run, up to `limit` (see parallelGroup.ts).
+   */
+  async headRun(roomId: string, limit: number, db: Queryable = this.knex): Promise<OutboxRow[]> {
+    const rows = (await db("outbox")
+      .where({ room_id: roomId, status: "pending" })
+      .orderBy("seq")
+      .limit(limit * 4)) as Row[];
+    const out: OutboxRow[] = [];
+    const groups = new Set<string>();
+    for (const row of rows) {
+      if (!row.parallel_group) {
+        if (out.length === 0) out.push(toOutboxRow(row));
+        break; // an ungrouped row is a barrier: it goes alone, after everything before it
+      }
+      if (groups.has(row.parallel_group)) continue; // after its group's earlier row, later
+      groups.add(row.parallel_group);
+      out.push(toOutboxRow(row));
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   /** Earliest time a room head becomes due (may be in the past), or null when nothing is pending. */

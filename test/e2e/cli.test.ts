@@ -155,7 +155,8 @@ describe("CLI against a real Synapse", () => {
     expect(lines.length).toBeGreaterThan(5);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
     expect(logs).toContain("Bridge ready");
-    expect(logs).toContain("End-to-end encryption is off");
+    // One start-up line says how encrypted rooms are treated (on or off).
+    expect(logs).toMatch(/"module":"appservice\/encryption".*"msg":"End-to-end encryption/);
     expect(logs).toContain('"module":"matrix-appservice-bridge"');
     for (const output of [logs, stderr]) {
       expect(output).not.toContain(fixture.registration.as_token);
