@@ -56,6 +56,18 @@ export interface InboundResult {
     /** Median over repetitions of ours/bare (events per second), paired within a repetition. */
     ratioToBare?: number;
   }[];
+  /**
+   * CPU per event by kind, against the bare library's in the same repetition: "commands" (the
+   * DM workload above: every event goes to an agent) and "inert" (ordinary chat in group rooms no
+   * agent is asked about, recorded in the claim). Ratio = median of per-repetition ours ÷ bare.
+   */
+  cpuByKind?: {
+    kind: "commands" | "inert";
+    target: string;
+    cpuUsPerEvent: number;
+    bareCpuUsPerEvent: number;
+    cpuRatioToBare: number;
+  }[];
 }
 
 export const TARGETS = ["pglite", "postgres", "bare"] as const;
@@ -97,10 +109,13 @@ class Driven {
     readonly bare: boolean,
   ) {}
 
-  /** Runs one workload and checks that every event got through (the agent saw each new one once). */
-  async run(bodies: readonly string[], posted: number, fresh: number) {
+  /**
+   * Runs one workload and checks that every event got through (the agent saw each new one once;
+   * `forAgent` false: chat no agent is asked about, which the agent must not see at all).
+   */
+  async run(bodies: readonly string[], posted: number, fresh: number, forAgent = true) {
     this.posted += posted;
-    const expect = this.bare ? this.posted : this.handled + fresh;
+    const expect = this.bare ? this.posted : this.handled + (forAgent ? fresh : 0);
     const m = await measure(this.target, this.poster, bodies, this.posted);
     if (m.handled !== expect) {
       throw new Error(`${this.name}: the agent saw ${m.handled} events, expected ${expect}`);
@@ -175,6 +190,7 @@ export async function runInbound(
         }
       }
     }
+    const inert = await inertRuns(targets, names, profile);
     for (const [name, t] of targets) rssMB[name].atEnd = round(t.target.rss() / MB, 1);
     const table: InboundResult["table"] = [];
     for (const replayShare of [0, 0.5]) {
@@ -202,10 +218,69 @@ export async function runInbound(
         });
       }
     }
-    return { profile, samples, rssMB, table };
+    const cpuByKind: NonNullable<InboundResult["cpuByKind"]> = [];
+    const kinds: ["commands" | "inert", RunSample[]][] = [
+      ["commands", samples.filter((x) => x.replayShare === 0)],
+      ["inert", inert],
+    ];
+    for (const [kind, runs] of kinds) {
+      const of = (name: string) => runs.filter((x) => x.target === name).sort((a, b) => a.rep - b.rep);
+      const bare = of("bare");
+      for (const name of names) {
+        if (name === "bare" || bare.length === 0) continue;
+        const ours = of(name);
+        cpuByKind.push({
+          kind,
+          target: name,
+          cpuUsPerEvent: round(median(ours.map((x) => x.cpuUsPerEvent)), 1),
+          bareCpuUsPerEvent: round(median(bare.map((x) => x.cpuUsPerEvent)), 1),
+          cpuRatioToBare: pairedRatio(
+            ours.map((x) => x.cpuUsPerEvent),
+            bare.map((x) => Math.max(x.cpuUsPerEvent, 0.1)),
+          ),
+        });
+      }
+    }
+    return { profile, samples, rssMB, table, cpuByKind };
   } finally {
     for (const t of targets.values()) await t.stop().catch(() => undefined);
   }
+}
+
+/**
+ * Ordinary chat in group rooms: after one transaction that makes the bridge meet the rooms (the
+ * first message of a room it has not seen is always handled), `reps` runs of `txns` transactions
+ * of chat no agent is asked about, each target back to back.
+ */
+async function inertRuns(
+  targets: Map<TargetName, Driven>,
+  names: readonly TargetName[],
+  profile: InboundProfile,
+): Promise<RunSample[]> {
+  const rooms = roomIds(profile.rooms);
+  const meet = buildWorkload(rooms, 1);
+  for (const t of targets.values()) await t.run(meet.workload.bodies, meet.workload.posted, 0, false);
+  const samples: RunSample[] = [];
+  for (let rep = 0; rep < profile.reps; rep++) {
+    const { workload } = buildWorkload(rooms, profile.txns);
+    for (const name of rotate(names, rep)) {
+      const m = await targets.get(name)!.run(workload.bodies, workload.posted, workload.fresh, false);
+      const sample: RunSample = {
+        target: name,
+        replayShare: 0,
+        rep,
+        posted: workload.posted,
+        fresh: workload.fresh,
+        seconds: round(m.seconds),
+        ackSeconds: round(m.ackSeconds),
+        eventsPerSecond: Math.round(workload.posted / m.seconds),
+        cpuUsPerEvent: round((m.cpuMs * 1000) / workload.posted, 1),
+      };
+      samples.push(sample);
+      say(`inbound rep ${rep + 1}/${profile.reps} ${name} inert chat: ${sample.cpuUsPerEvent} µs CPU/event`);
+    }
+  }
+  return samples;
 }
 
 export interface RoomScalingResult {

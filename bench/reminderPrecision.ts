@@ -11,9 +11,12 @@
  *     --esModuleInterop --skipLibCheck --resolveJsonModule bench/reminderPrecision.ts
  *   node dist/bench/reminderPrecision.js
  *
- * Knobs (environment): MAB_BENCH_REMINDERS (200), MAB_BENCH_ROOMS (20), MAB_BENCH_WINDOW_MS
- * (60000; 0 = all due at the same instant), MAB_BENCH_DB_URL (postgres://…; default the embedded
- * database). Prints one JSON object on stdout; progress goes to stderr.
+ * Scenarios: "burst" (30 reminders due at one instant in one room) and "spread" (200 due within
+ * one minute across 20 rooms), each on a fresh bridge and database. Knobs (environment):
+ * MAB_BENCH_SCENARIOS (burst,spread), or one custom scenario with MAB_BENCH_REMINDERS,
+ * MAB_BENCH_ROOMS and MAB_BENCH_WINDOW_MS (0 = all due at the same instant); MAB_BENCH_DB_URL
+ * (postgres://…; default the embedded database). Prints one JSON object on one line of stdout;
+ * progress and every log line (the bridge's and its library's) go to stderr.
  *
  * The reminders are written straight into the agent's store and the scheduler's table while the
  * bridge is stopped (as if set earlier), then the bridge starts and fires them: the scheduler
@@ -24,10 +27,39 @@ import { openDatabase } from "../src/store/database";
 import { ScheduleStore } from "../src/store/scheduleStore";
 import { ReminderStore } from "../src/agents/reminders/store";
 import { agentUserId } from "../src/config/bridgeConfig";
+import { configureLogging } from "../src/logging/logger";
+import pino from "pino";
 
-const COUNT = Number(process.env.MAB_BENCH_REMINDERS ?? 200);
-const ROOMS = Number(process.env.MAB_BENCH_ROOMS ?? 20);
-const WINDOW_MS = Number(process.env.MAB_BENCH_WINDOW_MS ?? 60_000);
+interface Scenario {
+  name: string;
+  count: number;
+  rooms: number;
+  windowMs: number;
+}
+
+const SCENARIOS: Record<string, Scenario> = {
+  burst: { name: "burst", count: 30, rooms: 1, windowMs: 0 },
+  spread: { name: "spread", count: 200, rooms: 20, windowMs: 60_000 },
+};
+
+function scenarios(): Scenario[] {
+  const env = process.env;
+  if (env.MAB_BENCH_REMINDERS || env.MAB_BENCH_ROOMS || env.MAB_BENCH_WINDOW_MS) {
+    return [
+      {
+        name: "custom",
+        count: Number(env.MAB_BENCH_REMINDERS ?? 200),
+        rooms: Number(env.MAB_BENCH_ROOMS ?? 20),
+        windowMs: Number(env.MAB_BENCH_WINDOW_MS ?? 60_000),
+      },
+    ];
+  }
+  return (env.MAB_BENCH_SCENARIOS ?? "burst,spread").split(",").map((name) => {
+    const s = SCENARIOS[name.trim()];
+    if (!s) throw new Error(`MAB_BENCH_SCENARIOS: unknown scenario '${name}' (burst, spread)`);
+    return s;
+  });
+}
 /** Time from writing the reminders to the first due time (covers the bridge's start). */
 const LEAD_MS = 15_000;
 
@@ -49,12 +81,21 @@ function stats(values: number[]) {
   };
 }
 
-async function main(): Promise<void> {
+async function measure(sc: Scenario) {
+  const COUNT = sc.count;
+  const ROOMS = sc.rooms;
+  const WINDOW_MS = sc.windowMs;
   const fixture = await BridgeFixture.create({
     databaseUrl: process.env.MAB_BENCH_DB_URL,
     config: { bridge: { command_rate_per_minute: 1_000_000 } },
     logLevel: process.env.MAB_BENCH_LOG_LEVEL ?? "error",
   });
+  // stdout carries the result only: the bridge's logs (and the library's, routed through them,
+  // such as "Error registering user: User ID is in use") go to stderr.
+  configureLogging(
+    { level: fixture.config.logging.level, format: "json" },
+    pino.destination({ fd: 2, sync: true }),
+  );
   try {
     const agent = agentUserId(fixture.config, "reminders");
     let bridge = await fixture.startBridge();
@@ -131,7 +172,8 @@ async function main(): Promise<void> {
       send.push(event.origin_server_ts - fired);
     }
     if (rows.length !== COUNT) throw new Error(`expected ${COUNT} deliveries, found ${rows.length}`);
-    const result = {
+    return {
+      scenario: sc.name,
       reminders: COUNT,
       rooms: ROOMS,
       windowMs: WINDOW_MS,
@@ -140,10 +182,19 @@ async function main(): Promise<void> {
       schedulerMs: stats(scheduler),
       sendMs: stats(send),
     };
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await fixture.close();
   }
+}
+
+async function main(): Promise<void> {
+  const results = [];
+  for (const sc of scenarios()) {
+    say(`scenario ${sc.name}: ${sc.count} reminders, ${sc.rooms} room(s), window ${sc.windowMs} ms`);
+    results.push(await measure(sc));
+  }
+  const byName = Object.fromEntries(results.map((r) => [r.scenario, r]));
+  process.stdout.write(`${JSON.stringify({ benchmark: "reminder precision", scenarios: byName })}\n`);
 }
 
 main().then(

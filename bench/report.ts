@@ -1,6 +1,7 @@
 /** Renders bench results as Markdown and keeps the generated part of BENCHMARKS.md current. */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { BenchResults } from "./run";
+import { targetsTable } from "./targets";
 
 export const START =
   "<!-- bench:generated:start (written by `npm run bench`; edit around it, not inside) -->";
@@ -409,6 +410,10 @@ export function renderGenerated(r: BenchResults): string {
     "### Machine",
     "",
     machineTable(r),
+    "",
+    "### Targets (issue 11)",
+    "",
+    targetsTable(r),
     "",
     "### Summary",
     "",

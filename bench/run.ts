@@ -132,6 +132,8 @@ export async function runBenchmarks(opts: RunOptions): Promise<BenchResults> {
     // The echo agent is a diagnostic, off by default: the latency figure turns it on.
     if (figures.has("latency")) {
       specs.push({ name: "latency", ...(await db()), config: { agents: { echo: { enabled: true } } } });
+      // The minimal echo appservice (bench/minimalAppservice.ts), the latency figure's reference.
+      specs.push({ name: "minimal" });
     }
     if (figures.has("outbound")) specs.push({ name: "outbound" });
     if (figures.has("footprint")) specs.push({ name: "cli" });
@@ -143,7 +145,9 @@ export async function runBenchmarks(opts: RunOptions): Promise<BenchResults> {
     pool = new TargetPool(e, logDir);
     const p = pool;
     // Every bridge process starts now, together: start-up is not what these figures measure.
-    p.prestart(specs.map((s) => s.name).filter((name) => name !== "outbound" && name !== "cli"));
+    p.prestart(
+      specs.map((s) => s.name).filter((name) => name !== "outbound" && name !== "cli" && name !== "minimal"),
+    );
 
     const jobs: [Figure, () => Promise<void>][] = [
       [

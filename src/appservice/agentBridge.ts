@@ -155,20 +155,26 @@ export class AgentBridge {
     log.info({ port: this.port, bind: this.config.appservice.bind_address }, "Appservice API listening");
     await pingHomeserver(this.client, this.config);
 
-    await syncAgentUsers(
-      intents,
-      [
-        { userId: botUserId(this.config), displayName: `${this.config.bridge.space_name} bridge` },
-        ...this.agents.map((a) => ({
-          userId: a.userId,
-          displayName: a.displayName,
-          avatarUrl: a.avatarUrl,
-          bundledAvatar: a.bundledAvatar,
-        })),
-      ],
-      knex,
-    );
-    await devices.ensureAll([botUserId(this.config), ...this.agents.map((a) => a.userId)]);
+    const users = [botUserId(this.config), ...this.agents.map((a) => a.userId)];
+    const syncUsers = () =>
+      syncAgentUsers(
+        intents,
+        [
+          { userId: botUserId(this.config), displayName: `${this.config.bridge.space_name} bridge` },
+          ...this.agents.map((a) => ({
+            userId: a.userId,
+            displayName: a.displayName,
+            avatarUrl: a.avatarUrl,
+            bundledAvatar: a.bundledAvatar,
+          })),
+        ],
+        knex,
+      );
+    // Users with a device from an earlier run are registered: their profile sync (a few requests
+    // per user) waits until after ready. A new user is registered before anything runs.
+    const registered = users.every((u) => devices.has(u));
+    if (!registered) await syncUsers();
+    await devices.ensureAll(users);
     if (this.crypto) {
       const bot = botUserId(this.config);
       await startEncryption(this.crypto, this.config, this.registration, (u) => devices.deviceFor(u), bot);
@@ -184,7 +190,6 @@ export class AgentBridge {
       },
       () => worker.kick(),
     );
-    this.spaceId = await this.spaces.ensureBridgeSpace(this.agents);
     worker.start();
     this.scheduler.start();
     parts.pruner.start();
@@ -195,6 +200,11 @@ export class AgentBridge {
     // Events the homeserver may have lost while we were away are read back in the background.
     void parts.gaps.recover("start-up").catch(() => undefined);
     parts.gaps.start();
+    // After ready (nothing above needs them): the profile sync of known users and the space
+    // repair (state events the homeserver already has after the first start). start() still
+    // resolves only once they are done.
+    if (registered) await syncUsers();
+    this.spaceId = await this.spaces.ensureBridgeSpace(this.agents);
     log.info(
       { ms: Date.now() - started, agents: this.agents.map((a) => a.userId), spaceId: this.spaceId },
       "Bridge ready",
@@ -210,12 +220,14 @@ export class AgentBridge {
     const graceMs = this.opts.shutdownGraceMs ?? this.delivery.shutdown_grace_ms;
     const deadline = Date.now() + graceMs;
     this.ready = false;
+    // First, so a burst being fired ends after the item in hand (the rest stays due).
+    const schedulerStopped = this.scheduler?.stop();
     this.http?.startDraining();
     await this.http?.drained();
     this.parts?.gaps.stop();
     await this.parts?.pipeline.stop(Math.max(0, deadline - Date.now()));
     await this.parts?.pruner.stop();
-    await this.scheduler?.stop();
+    await schedulerStopped;
     await this.parts?.worker.stop(Math.max(0, deadline - Date.now()));
     await this.parts?.host.stopAll();
     await this.crypto?.stop();
@@ -275,6 +287,8 @@ export class AgentBridge {
       metricsToken: this.config.metrics.token,
       metrics: this.metrics,
       telemetry: this.telemetry,
+      adminToken: this.config.admin.token,
+      admin: () => (this.ready ? this.parts?.operators.service : undefined),
       client: this.client,
       knex: () => this.db?.knex,
       pipeline: () => this.parts?.pipeline,

@@ -44,6 +44,11 @@ export class AgentDevices {
     for (const row of rows) this.known.set(row.user_id, row.device_id);
   }
 
+  /** Whether an earlier run made this user's device (so the user is registered on the homeserver). */
+  has(userId: string): boolean {
+    return this.known.has(userId);
+  }
+
   /** Makes sure each user has its device; failures are logged (sends retry them later). */
   async ensureAll(userIds: readonly string[]): Promise<void> {
     for (const userId of userIds) {

@@ -6,73 +6,21 @@ import type { Inbox, InboundEvent } from "../store/inbox";
 import type { MatrixEvent } from "../agents/types";
 import type { EventHandlers } from "./eventBatch";
 import { RoomBatches } from "./roomBatches";
+import {
+  DEFAULT_PIPELINE_OPTIONS,
+  type PipelineObserver,
+  type PipelineOptions,
+  type ReceiveOptions,
+} from "./pipelineTypes";
+import { insertInTimelineOrder, type RoomQueue } from "./roomQueue";
+import { Sleepers, sleep } from "./sleepers";
 
 const log = moduleLogger("appservice/pipeline");
 
 export type { EventHandlers } from "./eventBatch";
-
-/** ok: handled now; failed: recorded as failed; skipped: someone else had handled it already. */
-export type HandleOutcome = "ok" | "failed" | "skipped";
-
-export interface PipelineObserver {
-  /** A push: how many events, how many were new and to handle, how many new and inert. */
-  received?(count: number, claimed: number, ignored: number): void;
-  handled?(event: MatrixEvent, outcome: HandleOutcome, ms: number): void;
-  /** A transient failure (homeserver or database unavailable); the event will be tried again. */
-  retried?(event: MatrixEvent, reason: string, delayMs: number): void;
-}
-
-export interface PipelineOptions {
-  /** Events held in memory; beyond this, claimed events wait in the database (backlog mode). */
-  maxQueued: number;
-  /** How often to look for claimed events nobody is handling (a crash, a failed enqueue). */
-  sweepIntervalMs: number;
-  /** A claim is "stranded" when it is older than this and not queued here. */
-  staleClaimMs: number;
-  /** Backoff between attempts at an event that failed transiently. */
-  retry: { baseMs: number; maxMs: number };
-  /** After this long, a transient failure is recorded as a failure (or left claimed if the database is down). */
-  retryForMs: number;
-  /**
-   * Before a room's batch, handle earlier unhandled events of its room that are not queued here
-   * (claimed by another process, or stranded). Needed only when several processes share the database.
-   */
-  orderAcrossProcesses: boolean;
-  /** Events of one room handled in one transaction (one savepoint each). */
-  batchSize: number;
-}
-
-export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
-  maxQueued: 5000,
-  sweepIntervalMs: 60_000,
-  staleClaimMs: 60_000,
-  retry: { baseMs: 500, maxMs: 30_000 },
-  retryForMs: 120_000,
-  orderAcrossProcesses: false,
-  batchSize: 50,
-};
+export * from "./pipelineTypes";
 
 const PAGE = 500;
-
-interface RoomQueue {
-  events: MatrixEvent[];
-  /** How many events at the head of `events` the running batch took. */
-  inBatch: number;
-  running?: Promise<void>;
-}
-
-export interface ReceiveOptions {
-  /**
-   * Runs inside the claim's transaction (other durable parts of the same push), told which of the
-   * push's events are to be handled (not inert; replays included).
-   */
-  inClaim?(trx: Knex.Transaction, toHandle: MatrixEvent[]): Promise<void>;
-  /**
-   * Events read back from the room's history (gap recovery): each is queued at its place in the
-   * room's timeline among the events still waiting, not at the end.
-   */
-  recovered?: boolean;
-}
 
 /** The longest a hold (gap recovery in progress) keeps handling waiting. */
 const MAX_HOLD_MS = 30_000;
@@ -109,7 +57,7 @@ export class EventPipeline {
   private draining?: Promise<number>;
   private sweepTimer?: NodeJS.Timeout;
   private readonly opts: PipelineOptions;
-  private wakeSleepers = new Set<() => void>();
+  private readonly sleepers = new Sleepers();
   /** While set, rooms wait before their next batch (see hold). */
   private holding?: Promise<unknown>;
 
@@ -134,7 +82,7 @@ export class EventPipeline {
       afterCommit,
       stopped: () => this.stopped,
       isQueued: (id) => this.queued.has(id),
-      sleep: (ms) => this.sleepUnlessStopped(ms),
+      sleep: (ms) => this.sleepers.sleep(ms),
     });
   }
 
@@ -220,7 +168,7 @@ export class EventPipeline {
   async stop(graceMs: number): Promise<void> {
     this.mode = "stopped";
     clearInterval(this.sweepTimer);
-    for (const wake of this.wakeSleepers) wake();
+    this.sleepers.wakeAll();
     const running = [...this.rooms.values()].map((r) => r.running).filter((r) => r !== undefined);
     const all = Promise.allSettled([...running, ...(this.draining ? [this.draining] : [])]);
     let timer: NodeJS.Timeout | undefined;
@@ -265,7 +213,7 @@ export class EventPipeline {
           page = await this.inbox.unhandled(pageSize, cursor);
         } catch (err) {
           log.error({ err: errorMessage(err) }, "Could not read claimed events; will retry");
-          await this.sleepUnlessStopped(1000);
+          await this.sleepers.sleep(1000);
           continue;
         }
         if (page.length === 0) {
@@ -312,12 +260,7 @@ export class EventPipeline {
       room = { events: [], inBatch: 0 };
       this.rooms.set(key, room);
     }
-    let at = room.events.length;
-    const ts = event.origin_server_ts;
-    if (inTimelineOrder && typeof ts === "number") {
-      while (at > room.inBatch && (room.events[at - 1].origin_server_ts ?? 0) > ts) at--;
-    }
-    room.events.splice(at, 0, event);
+    insertInTimelineOrder(room, event, inTimelineOrder);
     this.startRoom(key, room);
   }
 
@@ -354,20 +297,4 @@ export class EventPipeline {
       }
     }
   }
-
-  private sleepUnlessStopped(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeSleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeSleepers.add(done);
-    });
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

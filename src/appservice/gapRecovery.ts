@@ -28,6 +28,9 @@ export const DEFAULT_GAP_OPTIONS: GapRecoveryOptions = {
   maxRooms: 200,
 };
 
+/** Least time between two background read-backs started by forward jumps of the counter. */
+export const FORWARD_JUMP_PASS_MS = 60_000;
+
 /**
  * Gap recovery. A homeserver can drop events it should have pushed across its own restart
  * (synapse#11637), and nothing in the appservice protocol says so. The bridge knows where its
@@ -40,6 +43,7 @@ export const DEFAULT_GAP_OPTIONS: GapRecoveryOptions = {
 export class GapRecovery {
   private lastTxn?: number;
   private lastPassAt = 0;
+  private lastJumpPassAt = 0;
   private running?: Promise<number>;
   private timer?: NodeJS.Timeout;
 
@@ -54,16 +58,32 @@ export class GapRecovery {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** True when this push suggests that earlier events were lost (call for every push, in order). */
+  /**
+   * True when this push suggests that earlier events were lost and what follows must wait for the
+   * read-back (call for every push, in order): the homeserver was unreachable since the last push,
+   * or its transaction counter went back (it restarted). A counter that jumps forward is normal
+   * on a homeserver with other appservices (Synapse numbers every appservice's transactions from
+   * one sequence): with 2 bridges nearly every push jumped, and holding each one for a read-back
+   * doubled the reply latency. A forward jump therefore starts a read-back in the background, at
+   * most once per FORWARD_JUMP_PASS_MS, without holding anything.
+   */
   suspectLoss(txnId: string): boolean {
     let suspect = this.client.takeOutage();
     const n = Number(txnId);
     if (Number.isSafeInteger(n)) {
-      // The same id again is a retry; a jump skipped a transaction; going back means a restart.
-      if (this.lastTxn !== undefined && n !== this.lastTxn && n !== this.lastTxn + 1) suspect = true;
+      // The same id again is a retry; going back means a restart.
+      if (this.lastTxn !== undefined && n < this.lastTxn) suspect = true;
+      else if (this.lastTxn !== undefined && n > this.lastTxn + 1 && !suspect) this.forwardJump();
       this.lastTxn = n;
     }
     return suspect;
+  }
+
+  private forwardJump(): void {
+    const now = this.now();
+    if (this.running || now - this.lastJumpPassAt < FORWARD_JUMP_PASS_MS) return;
+    this.lastJumpPassAt = now;
+    void this.recover("suspected-loss").catch(() => undefined);
   }
 
   start(): void {

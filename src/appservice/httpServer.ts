@@ -39,6 +39,8 @@ export interface HttpServerOptions {
   onTransactionAnswered?(outcome: TransactionOutcome, events: number): void;
   /** Told of each event refused at the door (metrics); it is logged here. */
   onEventRejected?(rejection: Rejection): void;
+  /** The operator API (src/admin/adminHttp.ts), mounted at /admin/v1. */
+  adminRouter?: express.Router;
 }
 
 /** How long a readiness answer is reused: probes must not turn into homeserver load. */
@@ -63,6 +65,7 @@ export class HttpServer {
     app.get("/health", (_req, res) => void res.json({ status: "ok" }));
     app.get("/ready", (req, res) => void this.ready(req, res));
     if (opts.metricsEnabled) app.get("/metrics", (req, res) => void this.metrics(req, res));
+    if (opts.adminRouter) app.use("/admin/v1", opts.adminRouter);
 
     const matrix = express.Router();
     matrix.use(requireHsToken(opts.hsToken));
@@ -217,6 +220,8 @@ export class HttpServer {
     } catch (err) {
       answer = { ready: false, checks: { readiness: errorMessage(err) } };
     }
+    // "Still starting" costs nothing to re-check and must not hide the moment start-up ends.
+    if (answer.checks.started === "starting") this.readyCache = undefined;
     const status = answer.ready ? "ready" : "not ready";
     res
       .status(answer.ready ? 200 : 503)

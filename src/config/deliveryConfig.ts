@@ -13,6 +13,13 @@ export const deliverySpec = {
     max: 256,
     doc: "Rooms the outbound queue delivers to at the same time (each room stays in order)",
   },
+  parallel_sends_per_room: {
+    type: "int",
+    default: 8,
+    min: 1,
+    max: 64,
+    doc: "Scheduled deliveries due together in one room sent at the same time (replies always go one at a time, in order)",
+  },
   retry_base_ms: {
     type: "int",
     default: 500,

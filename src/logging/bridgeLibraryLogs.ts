@@ -32,6 +32,20 @@ export function routeBridgeLibraryLogs(): void {
 }
 
 const EXPECTED_MISSES = /M_NOT_FOUND|No row found \(profiles\)/;
+/**
+ * The library registers a user before first use and logs "User ID is in use" as an error when the
+ * user exists, which is the normal case on every start after the first (it then goes on as intended).
+ */
+const EXPECTED_APPSERVICE = /^Error registering user: User ID is in use/;
+
+/** The level a library log line is re-emitted at: expected misses are debug, not errors an operator must read. */
+export function libraryLevel(level: string | undefined, module: string | undefined, text: string) {
+  const mapped = LEVELS[(level ?? "INFO").toUpperCase()] ?? "info";
+  if (mapped !== "error") return mapped;
+  if (module === "MatrixHttpClient" && EXPECTED_MISSES.test(text)) return "debug";
+  if (module === "Appservice" && EXPECTED_APPSERVICE.test(text)) return "debug";
+  return mapped;
+}
 
 function forward(line: string): void {
   let entry: { level?: string; module?: string; message?: string; error?: string; args?: unknown };
@@ -41,12 +55,11 @@ function forward(line: string): void {
     log.info(scrubSecrets(line));
     return;
   }
-  let level = LEVELS[(entry.level ?? "INFO").toUpperCase()] ?? "info";
   const text = scrubSecrets(String(entry.message ?? ""));
   // The bot-sdk logs every non-2xx answer as an error, including the 404s we ask for on
   // purpose (does this alias exist yet? has this new user a profile?). Our own code logs
   // the failures that matter, so these would only alarm operators.
-  if (level === "error" && entry.module === "MatrixHttpClient" && EXPECTED_MISSES.test(text)) level = "debug";
+  const level = libraryLevel(entry.level, entry.module, text);
   const extra: Record<string, unknown> = { libModule: entry.module };
   if (entry.error) extra.err = scrubSecrets(entry.error);
   if (entry.args !== undefined) extra.args = scrubSecrets(JSON.stringify(entry.args)).slice(0, 2000);

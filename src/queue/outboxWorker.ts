@@ -39,6 +39,12 @@ export interface OutboxWorkerOptions {
   encrypt?: (row: OutboxRow) => Promise<{ type: string; content: Record<string, unknown> } | undefined>;
   /** Failed attempts after which a send failing with 5xx is parked (see SendLimits). */
   maxServerErrors?: number;
+  /**
+   * Rows of a room sent at the same time when they belong to different parallel groups (scheduled
+   * deliveries, src/queue/parallelGroup.ts); ungrouped rows (replies) always go one at a time, in
+   * order. Default 1: strictly one at a time.
+   */
+  parallelSendsPerRoom?: number;
 }
 
 /** Why a send is retried, as a small fixed set (a metric label). */
@@ -84,8 +90,13 @@ export class OutboxWorker {
     this.loop = this.run();
   }
 
-  /** New rows were committed: look now rather than at the next poll. */
+  /**
+   * New rows were committed: look now rather than at the next poll. The rooms this process just
+   * wrote to start at once (the hand-off of a reply: no poll of the table before its send); the
+   * wake-up finds everything else.
+   */
   kick(): void {
+    if (this.running) for (const roomId of this.outbox.takeTouchedRooms()) this.schedule(roomId);
     this.wake?.();
   }
 
@@ -196,10 +207,27 @@ export class OutboxWorker {
     }
   }
 
-  /** Sends the room's head if it is due, and records the outcome (in `trx` when given). */
+  /**
+   * Sends the room's head if it is due, with the grouped rows right after it when parallel sends
+   * are on, and records the outcomes (in `trx` when given).
+   */
   private async sendHead(roomId: string, trx?: Knex.Transaction): Promise<Step> {
-    const row = await this.outbox.headOfRoom(roomId, trx);
-    if (!row || row.nextAttemptAt.getTime() > Date.now()) return "empty";
+    const parallel = this.opts.parallelSendsPerRoom ?? 1;
+    const rows =
+      parallel > 1
+        ? await this.outbox.headRun(roomId, parallel, trx)
+        : [await this.outbox.headOfRoom(roomId, trx)].filter((r): r is OutboxRow => r !== null);
+    const now = Date.now();
+    const head = rows[0];
+    if (!head || head.nextAttemptAt.getTime() > now) return "empty";
+    const due = rows.filter((r) => r.nextAttemptAt.getTime() <= now);
+    if (due.length === 1) return this.sendRow(roomId, head, trx);
+    const steps = await Promise.all(due.map((r) => this.sendRow(roomId, r, trx)));
+    // One of them backs off: it is (or becomes) the head, and the room waits for it.
+    return steps.includes("wait") ? "wait" : "sent";
+  }
+
+  private async sendRow(roomId: string, row: OutboxRow, trx?: Knex.Transaction): Promise<Step> {
     const started = Date.now();
     try {
       const eventId = await this.deliver(row);

@@ -4,6 +4,7 @@ import knexFactory, { type Knex } from "knex";
 import ClientPgLite from "knex-pglite";
 import { BridgeError, errorMessage } from "../errors";
 import { moduleLogger } from "../logging/logger";
+import { startPglite } from "./pgliteEngine";
 import { scopeTransactions } from "./transactionScope";
 
 const log = moduleLogger("store/database");
@@ -88,11 +89,12 @@ async function openPglite(dataDir: string): Promise<Database> {
   const started = Date.now();
   let knex: Knex | undefined;
   try {
+    // Our own PGlite (tuned, durable, from the template when new): see pgliteEngine.ts.
+    const pglite = await startPglite(inMemory ? undefined : where);
     knex = knexFactory({
       client: YieldingPgLite as unknown as typeof ClientPgLite,
       dialect: "postgres",
-      // An empty connection object makes knex-pglite create an in-memory PGlite.
-      connection: inMemory ? {} : { filename: where },
+      connection: { pglite } as unknown as Knex.StaticConnectionConfig,
       log: knexLog((m) => m),
     });
     await knex.raw("select 1");

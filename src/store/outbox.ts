@@ -2,6 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { BridgeError } from "../errors";
 import { affectedRows, storableText, toJsonb, type Queryable } from "./database";
+import { currentParallelGroup } from "../queue/parallelGroup";
+import { withSessionAdvisoryLock } from "./advisoryLock";
+import { toOutboxRow, type Row } from "./outboxRows";
 
 export type OutboxStatus = "pending" | "sent" | "failed";
 
@@ -15,6 +18,12 @@ export interface OutboxMessage {
   stateKey?: string;
   /** The inbound event this message answers, if any. */
   sourceEventId?: string;
+  /**
+   * Rows of different groups in a run of grouped rows may be sent at the same time; no group
+   * (the default, every reply) keeps the room's strict order. Default: the caller's group
+   * (src/queue/parallelGroup.ts).
+   */
+  parallelGroup?: string;
 }
 
 export interface OutboxRow extends OutboxMessage {
@@ -30,51 +39,12 @@ export interface OutboxRow extends OutboxMessage {
   sentAt: Date | null;
 }
 
-interface Row {
-  id: string;
-  seq: string | number;
-  room_id: string;
-  sender: string;
-  event_type: string;
-  content: Record<string, unknown> | string;
-  state_key: string | null;
-  source_event_id: string | null;
-  status: OutboxStatus;
-  attempts: number;
-  next_attempt_at: Date | string;
-  last_error: string | null;
-  sent_event_id: string | null;
-  created_at: Date | string;
-  sent_at: Date | string | null;
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ERROR_LENGTH = 4000;
 /** Rows per DELETE when pruning. */
 const PRUNE_BATCH = 5000;
 /** First key of the advisory locks that make one process at a time deliver a room ("mab" in ASCII). */
 const ROOM_LOCK_CLASS = 0x6d6162;
-
-function toOutboxRow(row: Row): OutboxRow {
-  const out: OutboxRow = {
-    id: row.id,
-    seq: Number(row.seq),
-    roomId: row.room_id,
-    sender: row.sender,
-    type: row.event_type,
-    content: typeof row.content === "string" ? JSON.parse(row.content) : row.content,
-    status: row.status,
-    attempts: Number(row.attempts),
-    nextAttemptAt: new Date(row.next_attempt_at),
-    lastError: row.last_error,
-    sentEventId: row.sent_event_id,
-    createdAt: new Date(row.created_at),
-    sentAt: row.sent_at === null ? null : new Date(row.sent_at),
-  };
-  if (row.state_key !== null) out.stateKey = row.state_key;
-  if (row.source_event_id !== null) out.sourceEventId = row.source_event_id;
-  return out;
-}
 
 function errorText(error: string): string {
   return storableText(error).slice(0, MAX_ERROR_LENGTH);
@@ -97,6 +67,8 @@ const HEADS = `
  * failed.
  */
 export class Outbox {
+  private readonly touched = new Set<string>();
+
   constructor(private readonly knex: Knex) {}
 
   async enqueue(trxOrKnex: Queryable, msg: OutboxMessage): Promise<OutboxRow> {
@@ -117,9 +89,21 @@ export class Outbox {
         content: toJsonb(msg.content),
         state_key: msg.stateKey === undefined ? null : storableText(msg.stateKey),
         source_event_id: msg.sourceEventId === undefined ? null : storableText(msg.sourceEventId),
+        parallel_group: msg.parallelGroup ?? currentParallelGroup() ?? null,
       })
       .returning("*")) as Row[];
+    this.touched.add(msg.roomId);
     return toOutboxRow(rows[0]);
+  }
+
+  /**
+   * Rooms written to since the last call (maybe in a transaction that then rolled back): the worker
+   * looks at them as soon as it is woken, without polling the table first.
+   */
+  takeTouchedRooms(): string[] {
+    const rooms = [...this.touched];
+    this.touched.clear();
+    return rooms;
   }
 
   /** Rooms whose head (oldest pending message) is due at `now`, the room with the oldest head first. */
@@ -136,6 +120,30 @@ export class Outbox {
     const row = (await db("outbox").where({ room_id: roomId, status: "pending" }).orderBy("seq").first()) as
       Row | undefined;
     return row ? toOutboxRow(row) : null;
+  }
+
+  /**
+   * The room's head and, when it belongs to a parallel group, the grouped rows right after it:
+   * the first pending row of each group in the run, up to `limit` (see parallelGroup.ts).
+   */
+  async headRun(roomId: string, limit: number, db: Queryable = this.knex): Promise<OutboxRow[]> {
+    const rows = (await db("outbox")
+      .where({ room_id: roomId, status: "pending" })
+      .orderBy("seq")
+      .limit(limit * 4)) as Row[];
+    const out: OutboxRow[] = [];
+    const groups = new Set<string>();
+    for (const row of rows) {
+      if (!row.parallel_group) {
+        if (out.length === 0) out.push(toOutboxRow(row));
+        break; // an ungrouped row is a barrier: it goes alone, after everything before it
+      }
+      if (groups.has(row.parallel_group)) continue; // after its group's earlier row, later
+      groups.add(row.parallel_group);
+      out.push(toOutboxRow(row));
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   /** Earliest time a room head becomes due (may be in the past), or null when nothing is pending. */
@@ -194,33 +202,7 @@ export class Outbox {
    * Only for PostgreSQL: PGlite has one connection and one process.
    */
   async withRoomLock<T>(roomId: string, fn: (trx?: Knex.Transaction) => Promise<T>): Promise<T | "busy"> {
-    const client = this.knex.client as {
-      acquireConnection(): Promise<unknown>;
-      releaseConnection(c: unknown): Promise<void>;
-    };
-    const connection = await client.acquireConnection();
-    try {
-      const result = await this.knex
-        .raw<{ rows: { locked: boolean }[] }>("SELECT pg_try_advisory_lock(?, hashtext(?)) AS locked", [
-          ROOM_LOCK_CLASS,
-          roomId,
-        ])
-        .connection(connection);
-      if (!result.rows[0]?.locked) return "busy";
-      try {
-        return await fn();
-      } finally {
-        await this.knex
-          .raw("SELECT pg_advisory_unlock(?, hashtext(?))", [ROOM_LOCK_CLASS, roomId])
-          .connection(connection)
-          .catch((err) => {
-            // A connection that may still hold the lock must not go back to the pool.
-            (connection as { __knex__disposed?: unknown }).__knex__disposed = err;
-          });
-      }
-    } finally {
-      await client.releaseConnection(connection);
-    }
+    return withSessionAdvisoryLock(this.knex, ROOM_LOCK_CLASS, roomId, () => fn());
   }
 
   /**

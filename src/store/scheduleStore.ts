@@ -92,6 +92,25 @@ export class ScheduleStore {
     return row ? toItem(row as ItemRow) : null;
   }
 
+  /** Up to `limit` due items, earliest first, locked for the duration of `trx` (SKIP LOCKED). */
+  async claimDueMany(
+    trx: Knex.Transaction,
+    agentIds: readonly string[],
+    now: Date,
+    limit: number,
+  ): Promise<ScheduledItem[]> {
+    if (agentIds.length === 0) return [];
+    const rows = await trx("scheduled_items")
+      .where({ status: "pending" })
+      .whereIn("agent_id", agentIds)
+      .andWhere("due_at", "<=", now)
+      .orderBy([{ column: "due_at" }, { column: "id" }])
+      .limit(limit)
+      .forUpdate()
+      .skipLocked();
+    return (rows as ItemRow[]).map(toItem);
+  }
+
   async complete(trx: Knex.Transaction, id: string): Promise<void> {
     await trx("scheduled_items")
       .where({ id })

@@ -155,6 +155,7 @@ describe("CLI against a real Synapse", () => {
     expect(lines.length).toBeGreaterThan(5);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
     expect(logs).toContain("Bridge ready");
+    // One start-up line says how encrypted rooms are treated (on here: the default).
     expect(logs).toContain("Encryption is on: every agent has an encrypted, cross-signed device");
     expect(logs).toContain('"module":"matrix-appservice-bridge"');
     for (const output of [logs, stderr]) {

@@ -17,13 +17,18 @@ describe.each(backendCases())("scheduler stop on %s", (_name, backend) => {
     store = new ScheduleStore(db.knex);
   });
   afterAll(async () => closeTestDatabase(db));
-  beforeEach(async () => resetTables(db));
+  // Items of an agent id of this test's own: other store suites share the PostgreSQL database.
+  let agent = "";
+  beforeEach(async () => {
+    await resetTables(db);
+    agent = `stoptest-${Math.random().toString(36).slice(2, 10)}`;
+  });
 
   it(
     "stops during a pass after the item in hand; the rest stays due for the next start",
     async () => {
       const due = new Date(Date.now() - 1000);
-      for (let i = 0; i < 20; i++) await store.add(db.knex, "timer", due, { n: i });
+      for (let i = 0; i < 20; i++) await store.add(db.knex, agent, due, { n: i });
       let entered!: () => void;
       const inHandler = new Promise<void>((r) => (entered = r));
       let release!: () => void;
@@ -32,7 +37,7 @@ describe.each(backendCases())("scheduler stop on %s", (_name, backend) => {
       const scheduler = new SchedulerDispatcher(
         db.knex,
         store,
-        ["timer"],
+        [agent],
         async () => {
           fired++;
           if (fired === 2) {
@@ -49,7 +54,7 @@ describe.each(backendCases())("scheduler stop on %s", (_name, backend) => {
       release();
       await stopped;
       expect(fired).toBe(2);
-      expect(await store.countPending("timer")).toBe(18);
+      expect(await store.countPending(agent)).toBe(18);
     },
     MAX_WAIT_MS / 2,
   );
@@ -57,18 +62,18 @@ describe.each(backendCases())("scheduler stop on %s", (_name, backend) => {
   it(
     "stops at once while asleep until the next due time",
     async () => {
-      await store.add(db.knex, "timer", new Date(Date.now() + 3_600_000), {});
+      await store.add(db.knex, agent, new Date(Date.now() + 3_600_000), {});
       const scheduler = new SchedulerDispatcher(
         db.knex,
         store,
-        ["timer"],
+        [agent],
         async () => "done",
         () => undefined,
       );
       scheduler.start();
       await new Promise((r) => setTimeout(r, 100)); // let it go to sleep
       await scheduler.stop();
-      expect(await store.countPending("timer")).toBe(1);
+      expect(await store.countPending(agent)).toBe(1);
     },
     MAX_WAIT_MS / 2,
   );

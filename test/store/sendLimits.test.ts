@@ -39,6 +39,14 @@ describe.each(backendCases())("send retry limit on %s", (_name, backend) => {
   afterAll(async () => closeTestDatabase(db));
   beforeEach(async () => resetTables(db));
 
+  const enqueue = (body: string) =>
+    outbox.enqueue(db.knex, {
+      roomId: ROOM,
+      sender: BOT,
+      type: "m.room.message",
+      content: { msgtype: "m.text", body },
+    });
+
   const worker = (client: HomeserverClient, parked: Array<{ code: ParkCode; reason: string }>) =>
     new OutboxWorker(
       outbox,
@@ -50,12 +58,7 @@ describe.each(backendCases())("send retry limit on %s", (_name, backend) => {
   it("parks a send that keeps failing with 5xx after delivery.max_server_errors attempts, with its reason", async () => {
     const hs = failingHomeserver(() => new MatrixHttpError(502, "M_UNKNOWN", "bad gateway"));
     const parked: Array<{ code: ParkCode; reason: string }> = [];
-    const row = await outbox.enqueue(db.knex, {
-      roomId: ROOM,
-      sender: BOT,
-      type: "m.room.message",
-      content: { msgtype: "m.text", body: "never arrives" },
-    });
+    const row = await enqueue("never arrives");
     const w = worker(hs.client, parked);
     w.start();
     await until(async () => (await outbox.get(row.id))?.status === "failed");
@@ -73,12 +76,7 @@ describe.each(backendCases())("send retry limit on %s", (_name, backend) => {
   it("never parks while the homeserver is unreachable: the message waits for it", async () => {
     const hs = failingHomeserver(() => new HomeserverError("Cannot reach the homeserver: ECONNREFUSED"));
     const parked: Array<{ code: ParkCode; reason: string }> = [];
-    const row = await outbox.enqueue(db.knex, {
-      roomId: ROOM,
-      sender: BOT,
-      type: "m.room.message",
-      content: { msgtype: "m.text", body: "waits" },
-    });
+    const row = await enqueue("waits");
     const w = worker(hs.client, parked);
     w.start();
     await until(async () => hs.attempts() >= 6);

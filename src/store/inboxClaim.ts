@@ -1,0 +1,137 @@
+import type { Knex } from "knex";
+import { BridgeError } from "../errors";
+import { moduleLogger } from "../logging/logger";
+import { faultPoint } from "../faultPoints";
+import { storableText, toJsonb, type Queryable } from "./database";
+import type { InboundEvent, InboundStatus } from "./inbox";
+
+const log = moduleLogger("store/inbox-claim");
+
+/** Retries of a claim that PostgreSQL aborted as a deadlock victim. */
+const DEADLOCK_RETRIES = 5;
+
+interface ClaimRow {
+  event_id: string;
+  room_id: string | null;
+  event_type: string | null;
+  sender: string | null;
+  payload: string;
+  status: InboundStatus;
+  handled_at?: Knex.Raw;
+  seq?: number;
+}
+
+export interface ClaimOptions {
+  /**
+   * Events nobody will act on (our own echoes, ordinary chat): recorded as handled in the claim
+   * statement itself, so they cost no transaction of their own, and still dedupe replays.
+   */
+  inert?: ReadonlySet<string>;
+  /** Runs inside the claim's transaction (other durable parts of the same push). */
+  inClaim?(trx: Knex.Transaction): Promise<void>;
+}
+
+export interface ClaimResult {
+  /** Newly claimed events to handle, in input order. */
+  toHandle: string[];
+  /** Newly recorded inert events (already marked handled). */
+  ignored: string[];
+}
+
+/** Rows per INSERT. Far below PostgreSQL's 65535 bind parameters (5 per row). */
+const CLAIM_CHUNK = 1000;
+
+function optionalText(value: unknown): string | null {
+  return typeof value === "string" ? storableText(value) : null;
+}
+
+function isDeadlock(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "40P01";
+}
+
+/**
+ * Claims events in one transaction (see Inbox.claim): inert ones recorded as handled in the same
+ * statements, `opts.inClaim` in the same transaction. Ids are stored exactly as given, or refused.
+ */
+export async function claimEvents(
+  knex: Knex,
+  events: InboundEvent[],
+  opts: ClaimOptions = {},
+): Promise<ClaimResult> {
+  const rows = new Map<string, ClaimRow>();
+  for (const event of events) {
+    const eventId = event?.event_id;
+    if (typeof eventId !== "string" || eventId === "" || storableText(eventId) !== eventId) {
+      throw new BridgeError("INVALID_EVENT", "Cannot claim an event without a storable event_id");
+    }
+    if (rows.has(eventId)) continue;
+    const inert = opts.inert?.has(eventId) === true;
+    rows.set(eventId, {
+      event_id: eventId,
+      room_id: optionalText(event.room_id),
+      event_type: optionalText(event.type),
+      sender: optionalText(event.sender),
+      payload: toJsonb(event),
+      status: inert ? "handled" : "claimed",
+      ...(inert ? { handled_at: knex.fn.now() } : {}),
+    });
+  }
+  const all = [...rows.values()];
+  if (all.length === 0 && !opts.inClaim) return { toHandle: [], ignored: [] };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const claimed = await knex.transaction(async (trx) => {
+        const ids = new Set<string>();
+        for (let i = 0; i < all.length; i += CLAIM_CHUNK) {
+          for (const id of await insertChunk(trx, all.slice(i, i + CLAIM_CHUNK))) ids.add(id);
+        }
+        await opts.inClaim?.(trx);
+        faultPoint("before-claim-commit");
+        return ids;
+      });
+      const toHandle: string[] = [];
+      const ignored: string[] = [];
+      for (const [id, row] of rows) {
+        if (claimed.has(id)) (row.status === "claimed" ? toHandle : ignored).push(id);
+      }
+      return { toHandle, ignored };
+    } catch (err) {
+      // Should not happen given the ordering (see insertChunk); the transaction was rolled back
+      // as a whole, so retrying cannot claim anything twice.
+      if (!isDeadlock(err) || attempt >= DEADLOCK_RETRIES) throw err;
+      log.warn({ attempt, rows: all.length }, "deadlock while claiming events; retrying");
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
+
+/**
+ * Inserts one chunk. Concurrent multi-row INSERT … ON CONFLICT statements over overlapping ids
+ * deadlock when they insert the ids in different orders, so rows are inserted sorted by
+ * event_id; their seq numbers are drawn from the sequence first, in input order, so that
+ * `unhandled()` still replays a batch in the order it arrived.
+ */
+async function insertChunk(trx: Knex.Transaction, chunk: ClaimRow[]): Promise<string[]> {
+  let rows = chunk;
+  if (rows.length > 1) {
+    const seqs = await allocateSeqs(trx, rows.length);
+    rows = rows
+      .map((row, i) => ({ ...row, seq: seqs[i] }))
+      .sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
+  }
+  const result = (await trx("inbound_events")
+    .insert(rows)
+    .onConflict("event_id")
+    .ignore()
+    .returning("event_id")) as { event_id: string }[];
+  return result.map((r) => r.event_id);
+}
+
+/** `n` fresh values of inbound_events.seq, ascending. */
+async function allocateSeqs(db: Queryable, n: number): Promise<number[]> {
+  const result = await db.raw<{ rows: { seq: string | number }[] }>(
+    "SELECT nextval(pg_get_serial_sequence('inbound_events', 'seq')) AS seq FROM generate_series(1, ?::int)",
+    [n],
+  );
+  return result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
+}
