@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { BridgeError } from "../errors";
+import { withSessionAdvisoryLock } from "../store/advisoryLock";
 
 /** Advisory lock class of device machines (the outbox's room locks use another). */
 const DEVICE_LOCK_CLASS = 0x4d414244; // "MABD"
@@ -35,39 +36,13 @@ export class DeviceLock {
   }
 
   private async withAdvisoryLock<T>(userId: string, fn: () => Promise<T>): Promise<T> {
-    const client = this.knex.client as {
-      acquireConnection(): Promise<unknown>;
-      releaseConnection(c: unknown): Promise<void>;
-    };
-    const connection = await client.acquireConnection();
-    try {
-      const deadline = Date.now() + this.waitMs;
-      for (;;) {
-        const result = await this.knex
-          .raw<{ rows: { locked: boolean }[] }>("SELECT pg_try_advisory_lock(?, hashtext(?)) AS locked", [
-            DEVICE_LOCK_CLASS,
-            userId,
-          ])
-          .connection(connection);
-        if (result.rows[0]?.locked) break;
-        if (Date.now() > deadline) {
-          throw new BridgeError("CRYPTO_DEVICE_BUSY", `Another process holds the crypto device of ${userId}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-      }
-      try {
-        return await fn();
-      } finally {
-        await this.knex
-          .raw("SELECT pg_advisory_unlock(?, hashtext(?))", [DEVICE_LOCK_CLASS, userId])
-          .connection(connection)
-          .catch((err) => {
-            // A connection that may still hold the lock must not go back to the pool.
-            (connection as { __knex__disposed?: unknown }).__knex__disposed = err;
-          });
-      }
-    } finally {
-      await client.releaseConnection(connection);
+    const result = await withSessionAdvisoryLock(this.knex, DEVICE_LOCK_CLASS, userId, fn, {
+      waitMs: this.waitMs,
+      retryMs: RETRY_MS,
+    });
+    if (result === "busy") {
+      throw new BridgeError("CRYPTO_DEVICE_BUSY", `Another process holds the crypto device of ${userId}`);
     }
+    return result;
   }
 }

@@ -3,6 +3,8 @@ import type { Knex } from "knex";
 import { BridgeError } from "../errors";
 import { affectedRows, storableText, toJsonb, type Queryable } from "./database";
 import { currentParallelGroup } from "../queue/parallelGroup";
+import { withSessionAdvisoryLock } from "./advisoryLock";
+import { toOutboxRow, type Row } from "./outboxRows";
 
 export type OutboxStatus = "pending" | "sent" | "failed";
 
@@ -37,53 +39,12 @@ export interface OutboxRow extends OutboxMessage {
   sentAt: Date | null;
 }
 
-interface Row {
-  id: string;
-  seq: string | number;
-  room_id: string;
-  sender: string;
-  event_type: string;
-  content: Record<string, unknown> | string;
-  state_key: string | null;
-  source_event_id: string | null;
-  status: OutboxStatus;
-  attempts: number;
-  next_attempt_at: Date | string;
-  last_error: string | null;
-  sent_event_id: string | null;
-  created_at: Date | string;
-  sent_at: Date | string | null;
-  parallel_group?: string | null;
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ERROR_LENGTH = 4000;
 /** Rows per DELETE when pruning. */
 const PRUNE_BATCH = 5000;
 /** First key of the advisory locks that make one process at a time deliver a room ("mab" in ASCII). */
 const ROOM_LOCK_CLASS = 0x6d6162;
-
-function toOutboxRow(row: Row): OutboxRow {
-  const out: OutboxRow = {
-    id: row.id,
-    seq: Number(row.seq),
-    roomId: row.room_id,
-    sender: row.sender,
-    type: row.event_type,
-    content: typeof row.content === "string" ? JSON.parse(row.content) : row.content,
-    status: row.status,
-    attempts: Number(row.attempts),
-    nextAttemptAt: new Date(row.next_attempt_at),
-    lastError: row.last_error,
-    sentEventId: row.sent_event_id,
-    createdAt: new Date(row.created_at),
-    sentAt: row.sent_at === null ? null : new Date(row.sent_at),
-  };
-  if (row.state_key !== null) out.stateKey = row.state_key;
-  if (row.source_event_id !== null) out.sourceEventId = row.source_event_id;
-  if (row.parallel_group) out.parallelGroup = row.parallel_group;
-  return out;
-}
 
 function errorText(error: string): string {
   return storableText(error).slice(0, MAX_ERROR_LENGTH);
@@ -241,33 +202,7 @@ export class Outbox {
    * Only for PostgreSQL: PGlite has one connection and one process.
    */
   async withRoomLock<T>(roomId: string, fn: (trx?: Knex.Transaction) => Promise<T>): Promise<T | "busy"> {
-    const client = this.knex.client as {
-      acquireConnection(): Promise<unknown>;
-      releaseConnection(c: unknown): Promise<void>;
-    };
-    const connection = await client.acquireConnection();
-    try {
-      const result = await this.knex
-        .raw<{ rows: { locked: boolean }[] }>("SELECT pg_try_advisory_lock(?, hashtext(?)) AS locked", [
-          ROOM_LOCK_CLASS,
-          roomId,
-        ])
-        .connection(connection);
-      if (!result.rows[0]?.locked) return "busy";
-      try {
-        return await fn();
-      } finally {
-        await this.knex
-          .raw("SELECT pg_advisory_unlock(?, hashtext(?))", [ROOM_LOCK_CLASS, roomId])
-          .connection(connection)
-          .catch((err) => {
-            // A connection that may still hold the lock must not go back to the pool.
-            (connection as { __knex__disposed?: unknown }).__knex__disposed = err;
-          });
-      }
-    } finally {
-      await client.releaseConnection(connection);
-    }
+    return withSessionAdvisoryLock(this.knex, ROOM_LOCK_CLASS, roomId, () => fn());
   }
 
   /**

@@ -77,7 +77,14 @@ describe.each(backendCases())("firing at one instant on %s", (_name, backend) =>
       () => undefined,
     );
     expect(await dispatcher.fireDue(new Date(AT.getTime() + 1))).toBe(count - 1);
-    const statuses = await db.knex("scheduled_items").select("status").count({ n: "*" }).groupBy("status");
+    const statuses = (await db
+      .knex("scheduled_items")
+      .select("status")
+      .count({ n: "*" })
+      .groupBy("status")) as {
+      status: string;
+      n: string | number;
+    }[];
     expect(Object.fromEntries(statuses.map((r) => [r.status, Number(r.n)]))).toEqual({
       done: count - 1,
       failed: 1,
