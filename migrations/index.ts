@@ -6,6 +6,7 @@ import * as m004 from "./004_devices";
 import * as m005 from "./005_inbox_room_order";
 import * as m006 from "./006_room_activity";
 import * as m010 from "./010_crypto";
+import * as m020 from "./020_agent_pause";
 import * as m030 from "./030_outbox_parallel_group";
 
 /** A core schema migration. Names are recorded as `core/<name>` in the migration table; never rename one. */
@@ -27,5 +28,6 @@ export const coreMigrations: readonly CoreMigration[] = [
   { name: "005_inbox_room_order", up: m005.up, down: m005.down },
   { name: "006_room_activity", up: m006.up, down: m006.down },
   { name: "010_crypto", up: m010.up, down: m010.down },
+  { name: "020_agent_pause", up: m020.up, down: m020.down },
   { name: "030_outbox_parallel_group", up: m030.up, down: m030.down },
 ];

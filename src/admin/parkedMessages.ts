@@ -89,6 +89,14 @@ export class ParkedMessages {
     return { total: await this.count(), rows: rows.map(toParked) };
   }
 
+  async get(id: string): Promise<ParkedMessage | undefined> {
+    const row = (await this.knex("outbox")
+      .where({ id, status: "failed" })
+      .first("id", "sender", "room_id", "event_type", "created_at", "attempts", "last_error", "content")) as
+      Row | undefined;
+    return row ? toParked(row) : undefined;
+  }
+
   async count(): Promise<number> {
     const row = (await this.knex("outbox").where({ status: "failed" }).count({ n: "*" }).first()) as {
       n: string | number;

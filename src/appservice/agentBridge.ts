@@ -282,6 +282,8 @@ export class AgentBridge {
       metricsToken: this.config.metrics.token,
       metrics: this.metrics,
       telemetry: this.telemetry,
+      adminToken: this.config.admin.token,
+      admin: () => (this.ready ? this.parts?.operators.service : undefined),
       client: this.client,
       knex: () => this.db?.knex,
       pipeline: () => this.parts?.pipeline,

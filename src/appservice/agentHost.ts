@@ -24,7 +24,7 @@ import { needsHomeserver } from "../store/transactionScope";
 
 const log = moduleLogger("appservice/agents");
 
-export type CommandOutcome = "ok" | "user_error" | "failed" | "rate_limited";
+export type CommandOutcome = "ok" | "user_error" | "failed" | "rate_limited" | "paused";
 
 export interface AgentHostOptions {
   commandsPerMinute: number;
@@ -37,6 +37,8 @@ export interface AgentHostOptions {
   clock?: () => Date;
   /** Called once per command, e.g. for metrics. */
   commandFinished?(agentId: string, outcome: CommandOutcome, ms: number): void;
+  /** A bridge admin paused this agent (`agent <id> pause`): it answers that it is paused. */
+  isPaused?(agentId: string): boolean;
   /** Called for each failure answered with a reference id (metrics). */
   agentFailed?(agentId: string, ref: string): void;
 }
@@ -167,6 +169,17 @@ export class AgentHost {
       return "rate_limited";
     }
     this.warnedAboutRate.delete(event.sender);
+    if (this.opts.isPaused?.(agent.id)) {
+      if (!shortcut) {
+        await this.reply(
+          trx,
+          agent,
+          event,
+          "I'm paused by the bridge's admins for now, so I'm not taking commands. Please try again later.",
+        );
+      }
+      return "paused";
+    }
     // Where the answer goes: the command's thread; for a corrected command, over the old answer.
     const edit = await readEdit(trx, agent.userId, event);
     if (edit.kind === "ignore") return undefined;

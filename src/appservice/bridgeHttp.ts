@@ -4,6 +4,8 @@ import { errorMessage } from "../errors";
 import type { MatrixEvent } from "../agents/types";
 import type { BridgeMetrics } from "../metrics";
 import type { OperatorTelemetry } from "../admin/operatorTelemetry";
+import { adminRouter } from "../admin/adminHttp";
+import type { AdminService } from "../admin/adminService";
 import { Inbox } from "../store/inbox";
 import { Outbox } from "../store/outbox";
 import type { RoomActivity } from "../store/roomActivity";
@@ -22,6 +24,9 @@ export interface BridgeHttpDeps {
   metricsToken?: string;
   metrics: BridgeMetrics;
   telemetry: OperatorTelemetry;
+  /** admin.token: turns the operator API on (see src/admin/adminHttp.ts). */
+  adminToken?: string;
+  admin: () => AdminService | undefined;
   client: HomeserverClient;
   knex: () => Knex | undefined;
   pipeline: () => EventPipeline | undefined;
@@ -51,6 +56,7 @@ export function createBridgeHttpServer(deps: BridgeHttpDeps): HttpServer {
     metricsToken: deps.metricsToken,
     onTransactionAnswered: (outcome) => metrics.transactions.inc({ outcome }),
     onEventRejected: (rejection) => metrics.eventsRejected.inc({ reason: rejection.reason }),
+    adminRouter: adminRouter(deps.adminToken, deps.admin),
     handlers: {
       onTransaction: async (txn) => {
         const pipeline = deps.pipeline()!;

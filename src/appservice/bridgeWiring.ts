@@ -5,6 +5,7 @@ import type { DeliveryConfig } from "../config/deliveryConfig";
 import type { ResolvedAgent } from "../agents/agentConfig";
 import type { BridgeMetrics } from "../metrics";
 import type { OperatorTelemetry } from "../admin/operatorTelemetry";
+import { setUpOperators, type Operators } from "../admin/operatorSetup";
 import { Inbox } from "../store/inbox";
 import { Outbox } from "../store/outbox";
 import { ScheduleStore } from "../store/scheduleStore";
@@ -59,6 +60,7 @@ export interface BridgeParts {
   activity: RoomActivity;
   gaps: GapRecovery;
   pruner: Pruner;
+  operators: Operators;
 }
 
 /** Builds the component graph of a bridge (the composition root's wiring, kept apart from its start order). */
@@ -93,6 +95,16 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
   );
   const dms = new DirectMessages(intents, knex, (roomId) => triage.noteRoom(roomId, true));
   for (const roomId of await dms.allRoomIds()) triage.noteRoom(roomId, true);
+  const operators = await setUpOperators({
+    knex,
+    agents,
+    botUserId: bot,
+    admins: config.bridge.admins,
+    dialect: input.dialect,
+    telemetry: input.telemetry,
+    checkHomeserver: () =>
+      client.request("GET", "/_matrix/client/versions", { timeoutMs: 5_000 }).then(() => "ok"),
+  });
   const host = new AgentHost(agents, outbox, schedules, facts, {
     commandsPerMinute: config.bridge.command_rate_per_minute,
     domain: config.homeserver.domain,
@@ -101,6 +113,7 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
     openDm: (agent, userId, db) => dms.open(agent, userId, db),
     commandFinished: (agentId, outcome, ms) => input.telemetry.commandFinished(agentId, outcome, ms),
     agentFailed: (agentId) => input.telemetry.agentFailed(agentId),
+    isPaused: (agentId) => operators.pauses.isPaused(agentId),
   });
   const spaces = new SpaceManager(intents, knex, {
     domain: config.homeserver.domain,
@@ -118,6 +131,7 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
     upgrades: new RoomUpgrades(client, intents, membership, facts),
     noteRoom: (roomId, direct) => triage.noteRoom(roomId, direct),
     crypto: input.crypto,
+    admin: { bot: operators.bot, knex },
   });
   const devices = new AgentDevices(knex, client, delivery.device_id);
   await devices.load();
@@ -220,6 +234,7 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
     activity,
     gaps,
     pruner,
+    operators,
   };
 }
 

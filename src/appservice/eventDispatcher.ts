@@ -18,6 +18,7 @@ import type { EventEffects, EventHandlers } from "./eventBatch";
 import type { RoomUpgrades, UpgradeCheck } from "./roomUpgrade";
 import type { CryptoManager } from "../crypto/cryptoManager";
 import { EncryptedEvents, type EncryptedPrepared } from "./encryptedEvents";
+import type { BotAdmin } from "../admin/botAdmin";
 
 const log = moduleLogger("appservice/dispatch");
 
@@ -49,6 +50,8 @@ export class EventDispatcher implements EventHandlers {
       noteRoom?(roomId: string, direct: boolean): void;
       /** Encrypted devices (when encryption is on and the homeserver delivers the feeds). */
       crypto?: () => CryptoManager | undefined;
+      /** Operator commands in DMs with the bridge bot (src/admin). */
+      admin?: { bot: BotAdmin; knex: Knex };
     },
   ) {
     this.encrypted = new EncryptedEvents({
@@ -88,6 +91,8 @@ export class EventDispatcher implements EventHandlers {
     if (event.type === "m.room.encryption") this.encrypted.active?.rooms.note(event.room_id);
     if (event.type === "m.room.encrypted" && this.encrypted.active)
       return this.encrypted.prepare(event, this.prepare);
+    if (event.type === "m.room.message" && (await this.deps.admin?.bot.prepare(event, this.deps.admin.knex)))
+      return undefined;
     // Fill what the handler reads, so the transaction is served from the caches: routing asks
     // only about the agents a message could be for (a DM needs no homeserver at all).
     if (event.type === "m.room.message") {
@@ -231,6 +236,9 @@ export class EventDispatcher implements EventHandlers {
       return "refused";
     }
     try {
+      // The bridge library caches memberships (we never feed it the kick) and would skip the join
+      // of a user it still thinks is in the room: an agent kicked, then invited back, stayed out.
+      forgetCachedJoin(intent, event.room_id, invitee);
       await intent.join(event.room_id);
     } catch (err) {
       if (isTransientError(err)) throw err;
@@ -252,7 +260,7 @@ export class EventDispatcher implements EventHandlers {
     upgradedFrom: string | undefined,
   ): Promise<void> {
     const agent = this.deps.host.byUserId(event.state_key!);
-    if (!agent) return; // the bridge bot: joins, answers !help
+    if (!agent) return this.deps.admin?.bot.onInvite(event, trx, effects); // the bridge bot
     if (upgradedFrom) {
       log.info(
         { oldRoomId: upgradedFrom, newRoomId: event.room_id, agent: agent.id },
@@ -273,6 +281,7 @@ export class EventDispatcher implements EventHandlers {
   }
 
   private async onMessage(event: MatrixEvent, trx: Knex.Transaction, effects: EventEffects): Promise<void> {
+    if (await this.deps.admin?.bot.handle(event, trx, effects)) return;
     const dmAgentId = await this.deps.dms.agentFor(event.room_id, trx);
     effects.afterCommit(() => this.deps.noteRoom?.(event.room_id, dmAgentId !== undefined));
     const route = await routeMessage(event, this.deps.host.agents, {
@@ -324,4 +333,11 @@ export class EventDispatcher implements EventHandlers {
       return;
     }
   }
+}
+
+/** Tells matrix-appservice-bridge's membership cache that `userId` is only invited to `roomId`. */
+function forgetCachedJoin(intent: unknown, roomId: string, userId: string): void {
+  const store = (intent as { opts?: { backingStore?: { setMembership?: (...a: unknown[]) => void } } }).opts
+    ?.backingStore;
+  store?.setMembership?.(roomId, userId, "invite", {});
 }

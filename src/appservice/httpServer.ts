@@ -39,6 +39,8 @@ export interface HttpServerOptions {
   onTransactionAnswered?(outcome: TransactionOutcome, events: number): void;
   /** Told of each event refused at the door (metrics); it is logged here. */
   onEventRejected?(rejection: Rejection): void;
+  /** The operator API (src/admin/adminHttp.ts), mounted at /admin/v1. */
+  adminRouter?: express.Router;
 }
 
 /** How long a readiness answer is reused: probes must not turn into homeserver load. */
@@ -63,6 +65,7 @@ export class HttpServer {
     app.get("/health", (_req, res) => void res.json({ status: "ok" }));
     app.get("/ready", (req, res) => void this.ready(req, res));
     if (opts.metricsEnabled) app.get("/metrics", (req, res) => void this.metrics(req, res));
+    if (opts.adminRouter) app.use("/admin/v1", opts.adminRouter);
 
     const matrix = express.Router();
     matrix.use(requireHsToken(opts.hsToken));

@@ -7,6 +7,7 @@ import { runGenerateRegistration } from "./generateRegistration";
 import { runDoctor } from "./doctor";
 import { EXIT, exitCodeFor } from "./exitCodes";
 import { fileErrorMessage } from "./fileErrors";
+import { runOperatorCommand } from "./operatorCommands";
 
 const DEFAULT_CONFIG = "config/config.yaml";
 
@@ -45,6 +46,21 @@ export async function main(argv: string[]): Promise<number> {
     .action((opts: { config: string }) => {
       result = runDoctor(opts.config);
     });
+
+  const operator = (name: string, description: string, args: string[] = []) => {
+    const cmd = program.command([name, ...args].join(" ")).description(description);
+    cmd.option("-c, --config <path>", "config file", DEFAULT_CONFIG).action((...params: unknown[]) => {
+      const opts = params[args.length] as { config: string };
+      const text = [name, ...(params.slice(0, args.length) as string[])].join(" ");
+      result = runOperatorCommand(opts.config, text);
+    });
+  };
+  operator("status", "Show the bridge's state: agents, queues, parked messages, scheduler.");
+  operator("parked", "List messages that could not be delivered.");
+  operator("retry", "Send a parked message again (its id from `parked`, or `all`).", ["<id>"]);
+  operator("discard", "Drop a parked message for good.", ["<id>"]);
+  operator("agents", "List the agents and whether they run.");
+  operator("agent", "Pause or resume an agent (pause | resume).", ["<id>", "<action>"]);
 
   for (const cmd of program.commands) cmd.exitOverride();
 

@@ -118,6 +118,16 @@ export const metricsSpec = {
   token: { type: "string", doc: "If set, /metrics requires 'Authorization: Bearer <token>'" },
 } satisfies SectionSpec;
 
+export const adminSpec = {
+  token: {
+    type: "string",
+    pattern: /^[\x21-\x7e]{24,256}$/,
+    patternHint:
+      "Use 24 to 256 printable characters without spaces, e.g. the output of `openssl rand -hex 24`",
+    doc: "Bearer token of the operator API (POST /admin/v1/command) the CLI's status / parked / retry / discard use while the bridge runs; unset = API off",
+  },
+} satisfies SectionSpec;
+
 export interface BridgeConfig {
   homeserver: SectionValues<typeof homeserverSpec>;
   appservice: SectionValues<typeof appserviceSpec>;
@@ -127,6 +137,7 @@ export interface BridgeConfig {
   metrics: SectionValues<typeof metricsSpec>;
   delivery: SectionValues<typeof deliverySpec>;
   encryption: SectionValues<typeof encryptionSpec>;
+  admin: SectionValues<typeof adminSpec>;
   /** Raw per-agent sections; each agent validates its own (see agents/registry). */
   agents: Record<string, unknown>;
 }
@@ -141,6 +152,7 @@ export const SECTIONS = {
   metrics: metricsSpec,
   delivery: deliverySpec,
   encryption: encryptionSpec,
+  admin: adminSpec,
 } as const;
 
 /** Validates a parsed config object. Environment variables MAB_<SECTION>_<KEY> win over the file. */
@@ -189,6 +201,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   const metrics = section("metrics", metricsSpec);
   const delivery = section("delivery", deliverySpec);
   const encryption = section("encryption", encryptionSpec);
+  const admin = section("admin", adminSpec);
   ConfigErrors.throwIfAny(errors);
   return {
     homeserver,
@@ -199,6 +212,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     metrics,
     delivery,
     encryption,
+    admin,
     agents: agents as Record<string, unknown>,
   };
 }

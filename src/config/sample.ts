@@ -28,6 +28,7 @@ const SECTION_DOCS: Record<string, string> = {
   logging: "pino JSON logs (pretty when attached to a terminal).",
   metrics: "Prometheus metrics on /metrics (same port as the appservice API).",
   delivery: "Exactly-once plumbing: outbound queue, shutdown, pruning.",
+  admin: "Operator commands from the CLI while the bridge runs (bridge admins can also DM the bridge bot).",
 };
 
 /** Values shown for keys that have no default (required ones must be filled in). */
