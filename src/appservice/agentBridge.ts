@@ -191,7 +191,6 @@ export class AgentBridge {
       () => worker.kick(),
     );
     worker.start();
-    this.scheduler.start();
     parts.pruner.start();
     this.ready = true;
     // Events received since the HTTP server started were only claimed; handle them (and any left
@@ -205,6 +204,10 @@ export class AgentBridge {
     // resolves only once they are done.
     if (registered) await syncUsers();
     this.spaceId = await this.spaces.ensureBridgeSpace(this.agents);
+    // The scheduler last: what fell due while the bridge was down is late already, and its first
+    // burst should not compete with the start for the one embedded connection. (Not after a stop
+    // that came during the start.)
+    if (this.ready) this.scheduler.start();
     log.info(
       { ms: Date.now() - started, agents: this.agents.map((a) => a.userId), spaceId: this.spaceId },
       "Bridge ready",

@@ -9,18 +9,18 @@ import type {
   Agent,
   AgentServices,
   CommandContext,
-  DueContext,
   EventContext,
   MatrixEvent,
   OutgoingMessage,
   RoomFacts,
 } from "../agents/types";
 import type { MessagePlace } from "../queue/renderMessage";
-import { RateLimiter } from "./rateLimiter";
+import { CommandGate } from "./commandGate";
 import { knownMessage, readEdit, replyTarget, threadOf } from "./conversation";
 import { answerTimezoneCommand, isTimezoneCommand } from "./timezones";
 import { AgentContexts } from "./agentContexts";
 import { needsHomeserver } from "../store/transactionScope";
+import { runDueItem, type DueResult } from "./dueItems";
 
 const log = moduleLogger("appservice/agents");
 
@@ -53,14 +53,13 @@ export type EventHook = "onReaction" | "onRedaction" | "onRoomUpgrade";
  */
 export class AgentHost {
   private readonly instances = new Map<string, Agent>();
-  private readonly limiter: RateLimiter;
-  private readonly warnedAboutRate = new Set<string>();
+  private readonly gate: CommandGate;
   private readonly clock: () => Date;
   private readonly contexts: AgentContexts;
 
   /** Senders the command rate limiter tracks (a metric). */
   get rateLimitedSenders(): number {
-    return this.limiter.size;
+    return this.gate.trackedSenders;
   }
 
   constructor(
@@ -70,7 +69,7 @@ export class AgentHost {
     private readonly facts: RoomFacts,
     private readonly opts: AgentHostOptions,
   ) {
-    this.limiter = new RateLimiter(opts.commandsPerMinute);
+    this.gate = new CommandGate(opts.commandsPerMinute, (id) => this.opts.isPaused?.(id) === true);
     this.clock = opts.clock ?? (() => new Date());
     this.contexts = new AgentContexts(
       agents,
@@ -156,29 +155,10 @@ export class AgentHost {
     isDirect: boolean,
     shortcut: boolean,
   ): Promise<CommandOutcome | undefined> {
-    if (!this.limiter.take(event.sender)) {
-      if (!shortcut && !this.warnedAboutRate.has(event.sender)) {
-        this.warnedAboutRate.add(event.sender);
-        await this.reply(
-          trx,
-          agent,
-          event,
-          "You are sending commands too fast; I'll skip a few. Try again in a minute.",
-        );
-      }
-      return "rate_limited";
-    }
-    this.warnedAboutRate.delete(event.sender);
-    if (this.opts.isPaused?.(agent.id)) {
-      if (!shortcut) {
-        await this.reply(
-          trx,
-          agent,
-          event,
-          "I'm paused by the bridge's admins for now, so I'm not taking commands. Please try again later.",
-        );
-      }
-      return "paused";
+    const refused = this.gate.check(agent.id, event.sender, shortcut);
+    if (refused) {
+      if (refused.notice) await this.reply(trx, agent, event, refused.notice);
+      return refused.outcome;
     }
     // Where the answer goes: the command's thread; for a corrected command, over the old answer.
     const edit = await readEdit(trx, agent.userId, event);
@@ -267,30 +247,14 @@ export class AgentHost {
   }
 
   /** Runs an agent's onDue for a scheduled item inside the scheduler's transaction. */
-  async runDue(
-    trx: Knex.Transaction,
-    item: ScheduledItem,
-  ): Promise<"done" | { repeatAt: Date; payload?: Record<string, unknown> }> {
+  async runDue(trx: Knex.Transaction, item: ScheduledItem): Promise<DueResult> {
     const agent = this.byId(item.agentId);
     const instance = this.instances.get(item.agentId);
     if (!agent || !instance?.onDue)
       throw new Error(`Agent ${item.agentId} cannot handle scheduled items now`);
-    const now = this.clock();
-    let repeat: { repeatAt: Date; payload?: Record<string, unknown> } | undefined;
-    const ctx: DueContext = {
-      ...this.contexts.base(trx, agent, now, log.child({ agent: agent.id, itemId: item.id })),
-      itemId: item.id,
-      payload: item.payload,
-      dueAt: item.dueAt,
-      lateMs: Math.max(0, now.getTime() - item.dueAt.getTime()),
-      firedCount: item.firedCount,
-      openDm: (userId) => this.opts.openDm(agent, userId, trx),
-      repeatAt: (dueAt, payload) => {
-        repeat = { repeatAt: dueAt, payload };
-      },
-    };
-    await instance.onDue(ctx);
-    return repeat ?? "done";
+    return runDueItem(trx, item, agent, instance, this.clock(), this.contexts, (userId) =>
+      this.opts.openDm(agent, userId, trx),
+    );
   }
 
   /** Runs `fn` in a savepoint; on failure rolls it back and (optionally) apologises with a reference. */

