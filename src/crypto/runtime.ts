@@ -11,7 +11,7 @@ let loaded: Promise<CryptoWasm> | undefined;
 /**
  * Loads the Rust crypto (WebAssembly) and gives Node the IndexedDB it expects. The machines'
  * stores live in fake-indexeddb (in memory); their contents are made durable in our own database
- * (see cryptoStore.ts and docs/adr/0001-crypto-store.md). Loaded once per process, on first use,
+ * (see cryptoStore.ts and docs/adr/0002-crypto-store.md). Loaded once per process, on first use,
  * so a bridge with encryption off never pays for it.
  */
 export function cryptoRuntime(): Promise<CryptoWasm> {
