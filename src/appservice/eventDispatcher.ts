@@ -2,11 +2,6 @@ import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
 import type { MatrixEvent } from "../agents/types";
 import { RoomStore } from "../store/roomStore";
-import type { AgentHost } from "./agentHost";
-import type { MembershipCache } from "./membershipCache";
-import type { DirectMessages } from "./directMessages";
-import type { InviteAllowList } from "./inviteAllowList";
-import type { IntentProvider } from "./matrixIntents";
 import type { PowerLevelFacts } from "./roomFacts";
 import type { EventHook } from "./agentHost";
 import type { ResolvedAgent } from "../agents/agentConfig";
@@ -17,8 +12,7 @@ import type { EventEffects, EventHandlers } from "./eventBatch";
 import type { RoomUpgrades, UpgradeCheck } from "./roomUpgrade";
 import type { CryptoManager } from "../crypto/cryptoManager";
 import { EncryptedEvents, type EncryptedPrepared } from "./encryptedEvents";
-import { Invites } from "./invites";
-import type { BotAdmin } from "../admin/botAdmin";
+import { Invites, type InviteDeps } from "./invites";
 
 const log = moduleLogger("appservice/dispatch");
 
@@ -39,20 +33,13 @@ export class EventDispatcher implements EventHandlers {
   private readonly invites: Invites;
 
   constructor(
-    private readonly deps: {
-      host: AgentHost;
-      intents: IntentProvider;
-      membership: MembershipCache;
-      dms: DirectMessages;
-      allowList: InviteAllowList;
+    private readonly deps: InviteDeps & {
       facts: PowerLevelFacts;
       upgrades: RoomUpgrades;
       /** Routing learns which rooms are group rooms (see EventTriage). */
       noteRoom?(roomId: string, direct: boolean): void;
       /** Encrypted devices (when encryption is on and the homeserver delivers the feeds). */
       crypto?: () => CryptoManager | undefined;
-      /** Operator commands in DMs with the bridge bot (src/admin). */
-      admin?: { bot: BotAdmin; knex: Knex };
     },
   ) {
     this.invites = new Invites({ ...deps, isOurs: (userId) => this.isOurs(userId) });

@@ -13,23 +13,24 @@ import type { MembershipCache } from "./membershipCache";
 
 const log = moduleLogger("appservice/invites");
 
+/** What invites need (the dispatcher's dependencies extend it). */
+export interface InviteDeps {
+  host: AgentHost;
+  intents: IntentProvider;
+  membership: MembershipCache;
+  dms: DirectMessages;
+  allowList: InviteAllowList;
+  /** Operator commands in DMs with the bridge bot (src/admin). */
+  admin?: { bot: BotAdmin; knex: Knex };
+}
+
 /**
  * Invites of our users: answered (joined, or refused by `bridge.invite_allow`) in the dispatcher's
  * prepare step, before the event's transaction; once joined, the agent greets (a DM gets its help,
  * a group room an introduction) inside it.
  */
 export class Invites {
-  constructor(
-    private readonly deps: {
-      host: AgentHost;
-      intents: IntentProvider;
-      membership: MembershipCache;
-      dms: DirectMessages;
-      allowList: InviteAllowList;
-      admin?: { bot: BotAdmin; knex: Knex };
-      isOurs(userId: string): boolean;
-    },
-  ) {}
+  constructor(private readonly deps: InviteDeps & { isOurs(userId: string): boolean }) {}
 
   /** An invite of one of our users, by someone else. */
   isForUs(event: MatrixEvent): boolean {
