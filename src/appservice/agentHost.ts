@@ -21,6 +21,7 @@ import { answerTimezoneCommand, isTimezoneCommand } from "./timezones";
 import { AgentContexts } from "./agentContexts";
 import { needsHomeserver } from "../store/transactionScope";
 import { runDueItem, type DueResult } from "./dueItems";
+import { RetryWithSavepoints, savepoint } from "./savepoints";
 
 const log = moduleLogger("appservice/agents");
 
@@ -267,11 +268,13 @@ export class AgentHost {
     fn: (db: Knex.Transaction) => Promise<void>,
   ): Promise<CommandOutcome> {
     try {
-      await trx.transaction(fn);
+      // A savepoint, except in a batch running without any (savepoints.ts): there a failure
+      // re-runs the batch with savepoints, and this catch then sees it.
+      await savepoint(trx, fn);
       return "ok";
     } catch (err) {
       // Not the agent's failure: the whole transaction re-runs once the homeserver answered.
-      if (needsHomeserver(err)) throw err;
+      if (needsHomeserver(err) || err instanceof RetryWithSavepoints) throw err;
       if (err instanceof UserInputError) {
         await this.reply(trx, agent, event, err.message, place);
         return "user_error";
