@@ -38,6 +38,11 @@ export class EventEffects {
  */
 export interface EventHandlers {
   prepare?(event: MatrixEvent): Promise<unknown>;
+  /**
+   * True when the event may be handled inside its claim's transaction (inlineHandling.ts): its
+   * `prepare` needs nothing from the homeserver. Synchronous and cheap: asked for every event.
+   */
+  canHandleInClaim?(event: MatrixEvent): boolean;
   handle(event: MatrixEvent, trx: Knex.Transaction, effects: EventEffects, prepared: unknown): Promise<void>;
 }
 
@@ -104,71 +109,74 @@ async function attempt(
   withSavepoints: boolean,
 ): Promise<{ result: BatchResult; effects: Map<string, EventEffects> }> {
   const effects = new Map<string, EventEffects>();
-  const result = await knex.transaction(async (trx): Promise<BatchResult> => {
-    const out: BatchResult = { ok: [], failed: [], skipped: [] };
-    if (!withSavepoints) runWithoutSavepoints(trx);
-    const ids = items.map((i) => i.event.event_id);
-    const roomId = items[0]?.event.room_id;
-    const guard = opts.onlyIfFirstInRoom && roomId ? { roomId } : undefined;
-    const taken = await inbox.takeForHandling(trx, ids, guard);
-    if (guard && taken.size < ids.length) {
-      // Someone else's earlier events, or events already handled: let the caller sort it out.
-      throw new NotFirstInRoom();
-    }
-    let stoppedAt = items.length;
-    for (const [index, { event, prepared }] of items.entries()) {
-      // On the embedded database every query resolves as a microtask, so a batch would run as one
-      // uninterrupted chain: let timers and I/O in between events.
-      if (index > 0) await yieldToEventLoop();
-      if (!taken.has(event.event_id)) {
-        out.skipped.push(event);
-        continue;
+  const result = await knex
+    .transaction(async (trx): Promise<BatchResult> => {
+      const out: BatchResult = { ok: [], failed: [], skipped: [] };
+      if (!withSavepoints) runWithoutSavepoints(trx);
+      const ids = items.map((i) => i.event.event_id);
+      const roomId = items[0]?.event.room_id;
+      const guard = opts.onlyIfFirstInRoom && roomId ? { roomId } : undefined;
+      const taken = await inbox.takeForHandling(trx, ids, guard);
+      if (guard && taken.size < ids.length) {
+        // Someone else's earlier events, or events already handled: let the caller sort it out.
+        throw new NotFirstInRoom();
       }
-      const mine = new EventEffects();
-      try {
-        takePendingNeed();
-        await savepoint(trx, async (sp) => {
-          await handlers.handle(event, sp, mine, prepared);
-          // Needed the homeserver but caught it (an agent's try/catch): roll this event back.
-          const need = takePendingNeed();
-          if (need) throw need;
-        });
-        out.ok.push(event);
-        effects.set(event.event_id, mine);
-      } catch (err) {
-        takePendingNeed(); // handled here, with this event's savepoint rolled back
-        const need = needsHomeserver(err);
-        if (need && !withSavepoints) throw new NeedsFirst(event, need);
-        if (need) {
-          out.needs = { event, need };
-          stoppedAt = index;
-          break;
+      let stoppedAt = items.length;
+      for (const [index, { event, prepared }] of items.entries()) {
+        // On the embedded database every query resolves as a microtask, so a batch would run as one
+        // uninterrupted chain: let timers and I/O in between events.
+        if (index > 0) await yieldToEventLoop();
+        if (!taken.has(event.event_id)) {
+          out.skipped.push(event);
+          continue;
         }
-        if (err instanceof RetryWithSavepoints || isTransientError(err)) throw err;
-        log.error(
-          { eventId: event.event_id, roomId: event.room_id, err: errorMessage(err) },
-          "Event handling failed",
-        );
-        out.failed.push({ event, error: errorMessage(err) });
+        const mine = new EventEffects();
+        try {
+          takePendingNeed();
+          await savepoint(trx, async (sp) => {
+            await handlers.handle(event, sp, mine, prepared);
+            // Needed the homeserver but caught it (an agent's try/catch): roll this event back.
+            const need = takePendingNeed();
+            if (need) throw need;
+          });
+          out.ok.push(event);
+          effects.set(event.event_id, mine);
+        } catch (err) {
+          takePendingNeed(); // handled here, with this event's savepoint rolled back
+          const need = needsHomeserver(err);
+          if (need && !withSavepoints) throw new NeedsFirst(event, need);
+          if (need) {
+            out.needs = { event, need };
+            stoppedAt = index;
+            break;
+          }
+          if (err instanceof RetryWithSavepoints || isTransientError(err)) throw err;
+          log.error(
+            { eventId: event.event_id, roomId: event.room_id, err: errorMessage(err) },
+            "Event handling failed",
+          );
+          out.failed.push({ event, error: errorMessage(err) });
+        }
       }
-    }
-    // Those not handled now stay claimed.
-    await inbox.untake(
-      trx,
-      items
-        .slice(stoppedAt)
-        .map((i) => i.event.event_id)
-        .filter((id) => taken.has(id)),
-    );
-    for (const { event, error } of out.failed) await inbox.markFailed(trx, event.event_id, error);
-    checkUnspoiled(trx);
-    return out;
-  }).catch((err: unknown) => {
-    // Nothing committed: no event of the batch is done; the need is fetched and the batch runs again.
-    if (err instanceof NeedsFirst) return { ok: [], failed: [], skipped: [], needs: { event: err.event, need: err.need } };
-    if (err instanceof NotFirstInRoom) return { ok: [], failed: [], skipped: [], notFirst: true };
-    throw err;
-  });
+      // Those not handled now stay claimed.
+      await inbox.untake(
+        trx,
+        items
+          .slice(stoppedAt)
+          .map((i) => i.event.event_id)
+          .filter((id) => taken.has(id)),
+      );
+      for (const { event, error } of out.failed) await inbox.markFailed(trx, event.event_id, error);
+      checkUnspoiled(trx);
+      return out;
+    })
+    .catch((err: unknown) => {
+      // Nothing committed: no event of the batch is done; the need is fetched and the batch runs again.
+      if (err instanceof NeedsFirst)
+        return { ok: [], failed: [], skipped: [], needs: { event: err.event, need: err.need } };
+      if (err instanceof NotFirstInRoom) return { ok: [], failed: [], skipped: [], notFirst: true };
+      throw err;
+    });
   return { result, effects };
 }
 

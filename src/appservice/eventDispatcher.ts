@@ -55,6 +55,13 @@ export class EventDispatcher implements EventHandlers {
     return userId === this.deps.intents.botUserId || this.deps.host.byUserId(userId) !== undefined;
   }
 
+  /** A plain message in a DM this process knows, from a person: prepared and handled without the homeserver. */
+  canHandleInClaim = (event: MatrixEvent): boolean =>
+    event.type === "m.room.message" &&
+    event.state_key === undefined &&
+    !this.isOurs(event.sender) &&
+    this.deps.dms.knownAgentFor(event.room_id) !== undefined;
+
   prepare = async (event: MatrixEvent): Promise<Prepared> => {
     if (this.invites.isForUs(event)) {
       const invite = await this.invites.answer(event);

@@ -45,7 +45,10 @@ export function checkUnspoiled(trx: Knex.Transaction): void {
  * a failure after which a savepoint would have had something to roll back becomes
  * RetryWithSavepoints; any other failure is thrown as it is.
  */
-export async function savepoint<T>(trx: Knex.Transaction, fn: (db: Knex.Transaction) => Promise<T>): Promise<T> {
+export async function savepoint<T>(
+  trx: Knex.Transaction,
+  fn: (db: Knex.Transaction) => Promise<T>,
+): Promise<T> {
   const t = tracked.get(trx);
   if (!t) return trx.transaction(fn);
   const before = t.statements;

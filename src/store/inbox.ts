@@ -130,6 +130,16 @@ export class Inbox {
       .update({ status: "claimed", handled_at: null });
   }
 
+  /** Those of `roomIds` that have claimed (not yet handled) events. */
+  async roomsWithClaims(roomIds: readonly string[]): Promise<string[]> {
+    if (roomIds.length === 0) return [];
+    const rows = (await this.knex("inbound_events")
+      .distinct("room_id")
+      .where({ status: "claimed" })
+      .whereIn("room_id", roomIds.map(storableText))) as { room_id: string }[];
+    return rows.map((r) => r.room_id);
+  }
+
   /** Marks a claimed event as handled. Pass the transaction that applied the event's effects. */
   async markHandled(trxOrKnex: Queryable, eventId: string): Promise<boolean> {
     const n = await trxOrKnex("inbound_events")
