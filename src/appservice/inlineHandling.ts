@@ -104,13 +104,20 @@ export class InlineHandling {
         inert,
         inline: inline?.ids,
         inClaim: async (trx, fresh) => {
-          if (inline) outcome = await this.handle(trx, fresh, inline);
+          if (inline) {
+            try {
+              outcome = await this.handle(trx, fresh, inline);
+            } catch (err) {
+              throw new InlineFailed(err);
+            }
+          }
           await opts.inClaim?.(trx, toHandle);
         },
       });
     const result = await claim(pick).catch((err: unknown) => {
-      if (!pick) throw err;
-      log.debug({ err: errorMessage(err) }, "Claiming again, without handling in the claim");
+      // Only a failure of the handling itself: a claim that fails (the database down) is answered 5xx.
+      if (!(err instanceof InlineFailed)) throw err;
+      log.debug({ err: errorMessage(err.cause) }, "Claiming again, without handling in the claim");
       outcome = undefined;
       return claim();
     });
@@ -166,5 +173,12 @@ export class InlineHandling {
     }
     for (const event of out.failed) this.observer.handled?.(event, "failed", ms);
     if (out.ok.length) this.afterCommit();
+  }
+}
+
+/** A failure while handling in the claim (not of the claim itself): claim again without. */
+class InlineFailed extends Error {
+  constructor(cause: unknown) {
+    super(`Handling in the claim failed: ${errorMessage(cause)}`, { cause });
   }
 }
