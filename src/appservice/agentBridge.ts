@@ -1,9 +1,8 @@
-import { Bridge, AppServiceRegistration } from "matrix-appservice-bridge";
+import type { Bridge } from "matrix-appservice-bridge";
 import { moduleLogger, registerSecrets } from "../logging/logger";
-import { BridgeError, HomeserverError, errorMessage } from "../errors";
+import { BridgeError } from "../errors";
 import { botUserId, type BridgeConfig } from "../config/bridgeConfig";
-import { openDatabase, type Database } from "../store/database";
-import { migrate } from "../store/migrations";
+import type { Database } from "../store/database";
 import { RoomStore } from "../store/roomStore";
 import { SchedulerDispatcher } from "../scheduler/dispatcher";
 import { AGENT_DEFINITIONS } from "../agents/registry";
@@ -22,6 +21,8 @@ import { reportEncryptionSupport } from "./encryptionSupport";
 import { createEncryption, startEncryption } from "../crypto/bridgeEncryption";
 import type { CryptoManager } from "../crypto/cryptoManager";
 import { pingHomeserver } from "./ping";
+import { startBridgeLibrary } from "./bridgeLibrary";
+import { openBridgeStore, wantedProfiles } from "./bridgeStore";
 import { routeBridgeLibraryLogs } from "../logging/bridgeLibraryLogs";
 import { wireBridge, type BridgeParts } from "./bridgeWiring";
 import { createBridgeHttpServer } from "./bridgeHttp";
@@ -106,14 +107,7 @@ export class AgentBridge {
     const started = Date.now();
     routeBridgeLibraryLogs();
     reportEncryptionSupport(this.config.encryption.enabled);
-    this.db = await openDatabase(this.config.database);
-    const { applied } = await migrate(
-      this.db,
-      this.agents
-        .filter((a) => a.definition.manifest.migrations?.length)
-        .map((a) => ({ owner: a.id, migrations: a.definition.manifest.migrations! })),
-    );
-    if (applied.length) log.info({ applied }, "Database migrated");
+    this.db = await openBridgeStore(this.config, this.agents);
     const knex = this.db.knex;
     // Before the HTTP server: the feeds of transactions that arrive while the devices load are kept.
     this.crypto = await createEncryption(
@@ -125,7 +119,7 @@ export class AgentBridge {
       this.agents.map((a) => a.userId),
     );
 
-    this.bridgeLib = await this.initBridgeLibrary();
+    this.bridgeLib = await startBridgeLibrary(this.config, this.registration);
     const intents = intentsFromBridge(this.bridgeLib);
     this.intents = intents;
     const parts = await wireBridge({
@@ -156,20 +150,7 @@ export class AgentBridge {
     await pingHomeserver(this.client, this.config);
 
     const users = [botUserId(this.config), ...this.agents.map((a) => a.userId)];
-    const syncUsers = () =>
-      syncAgentUsers(
-        intents,
-        [
-          { userId: botUserId(this.config), displayName: `${this.config.bridge.space_name} bridge` },
-          ...this.agents.map((a) => ({
-            userId: a.userId,
-            displayName: a.displayName,
-            avatarUrl: a.avatarUrl,
-            bundledAvatar: a.bundledAvatar,
-          })),
-        ],
-        knex,
-      );
+    const syncUsers = () => syncAgentUsers(intents, wantedProfiles(this.config, this.agents), knex);
     // Users with a device from an earlier run are registered: their profile sync (a few requests
     // per user) waits until after ready. A new user is registered before anything runs.
     const registered = users.every((u) => devices.has(u));
@@ -257,30 +238,6 @@ export class AgentBridge {
 
   async roomCount(): Promise<number> {
     return new RoomStore(this.database.knex).count();
-  }
-
-  private async initBridgeLibrary(): Promise<Bridge> {
-    const bridge = new Bridge({
-      homeserverUrl: this.config.homeserver.url,
-      domain: this.config.homeserver.domain,
-      registration: AppServiceRegistration.fromObject(this.registration as never),
-      disableStores: true,
-      disableContext: true,
-      suppressEcho: true,
-      // Events reach us through our own HTTP server (see HttpServer); the library's
-      // controller is never called for them.
-      controller: { onEvent: () => undefined },
-    });
-    try {
-      await bridge.initialise();
-    } catch (err) {
-      throw new HomeserverError(
-        `Cannot talk to the homeserver at ${this.config.homeserver.url}: ${errorMessage(err)}`,
-        "Check homeserver.url and that the homeserver is running",
-        { cause: err },
-      );
-    }
-    return bridge;
   }
 
   private createHttpServer(): HttpServer {

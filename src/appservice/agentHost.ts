@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
 import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
-import { UserInputError, errorMessage } from "../errors";
+import { errorMessage } from "../errors";
 import { Outbox } from "../store/outbox";
 import type { ScheduleStore, ScheduledItem } from "../store/scheduleStore";
 import type { ResolvedAgent } from "../agents/agentConfig";
@@ -19,7 +18,7 @@ import { CommandGate } from "./commandGate";
 import { knownMessage, readEdit, replyTarget, threadOf } from "./conversation";
 import { answerTimezoneCommand, isTimezoneCommand } from "./timezones";
 import { AgentContexts } from "./agentContexts";
-import { needsHomeserver } from "../store/transactionScope";
+import { runContained } from "./containment";
 import { runDueItem, type DueResult } from "./dueItems";
 
 const log = moduleLogger("appservice/agents");
@@ -257,8 +256,7 @@ export class AgentHost {
     );
   }
 
-  /** Runs `fn` in a savepoint; on failure rolls it back and (optionally) apologises with a reference. */
-  private async contained(
+  private contained(
     trx: Knex.Transaction,
     agent: ResolvedAgent,
     event: MatrixEvent,
@@ -266,38 +264,15 @@ export class AgentHost {
     apologise: boolean,
     fn: (db: Knex.Transaction) => Promise<void>,
   ): Promise<CommandOutcome> {
-    try {
-      await trx.transaction(fn);
-      return "ok";
-    } catch (err) {
-      // Not the agent's failure: the whole transaction re-runs once the homeserver answered.
-      if (needsHomeserver(err)) throw err;
-      if (err instanceof UserInputError) {
-        await this.reply(trx, agent, event, err.message, place);
-        return "user_error";
-      }
-      const ref = randomBytes(4).toString("hex");
-      this.opts.agentFailed?.(agent.id, ref);
-      log.error(
-        {
-          ref,
-          agent: agent.id,
-          roomId: event.room_id,
-          eventId: event.event_id,
-          err: errorMessage(err),
-          stack: (err as Error)?.stack,
-        },
-        "Agent failed on an event",
-      );
-      if (apologise)
-        await this.reply(
-          trx,
-          agent,
-          event,
-          `Sorry, something went wrong on my side (reference \`${ref}\`).`,
-          place,
-        );
-      return "failed";
-    }
+    return runContained(
+      {
+        reply: (message) => this.reply(trx, agent, event, message, place),
+        agentFailed: (ref) => this.opts.agentFailed?.(agent.id, ref),
+      },
+      trx,
+      { agent: agent.id, roomId: event.room_id, eventId: event.event_id },
+      apologise,
+      fn,
+    );
   }
 }

@@ -2,6 +2,8 @@ import type { AgentDefinition } from "../agents/types";
 import { COMMON_SPEC } from "../agents/agentConfig";
 import { SECTIONS } from "./bridgeConfig";
 import { envName } from "./fields";
+// The file itself, not the kit index: the kit pulls in the time libraries, which config loading does not need.
+import { editDistance } from "../agents/kit/editDistance";
 
 /** Variables with the MAB_ prefix that are not config keys (test and fault-injection switches). */
 const NOT_CONFIG = /^MAB_(TEST|FAULT|BENCH|SDK)_/;
@@ -45,29 +47,11 @@ function closest(name: string, candidates: readonly string[]): string | undefine
   let best: string | undefined;
   let bestDistance = Math.max(3, Math.floor(name.length / 4)) + 1;
   for (const candidate of candidates) {
-    const d = distance(name, candidate, bestDistance);
+    const d = editDistance(name, candidate, bestDistance - 1);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
     }
   }
   return best;
-}
-
-/** Levenshtein distance, giving up (returning `cap`) once it exceeds cap; names are short. */
-function distance(a: string, b: string, cap: number): number {
-  if (Math.abs(a.length - b.length) >= cap || a.length > 200 || b.length > 200) return cap;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
-      rowMin = Math.min(rowMin, cur[j]);
-    }
-    if (rowMin >= cap) return cap;
-    prev = cur;
-  }
-  return prev[b.length];
 }

@@ -3,3 +3,4 @@ export * from "./core";
 export * from "./limits";
 export * from "./time";
 export * from "./matrix";
+export * from "./editDistance";
