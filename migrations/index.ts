@@ -9,6 +9,7 @@ import * as m010 from "./010_crypto";
 import * as m020 from "./020_agent_pause";
 import * as m030 from "./030_outbox_parallel_group";
 import * as m011 from "./011_crypto_feed_digest";
+import * as m040 from "./040_crypto_to_device_catch_up";
 
 /** A core schema migration. Names are recorded as `core/<name>` in the migration table; never rename one. */
 export interface CoreMigration {
@@ -32,4 +33,5 @@ export const coreMigrations: readonly CoreMigration[] = [
   { name: "020_agent_pause", up: m020.up, down: m020.down },
   { name: "030_outbox_parallel_group", up: m030.up, down: m030.down },
   { name: "011_crypto_feed_digest", up: m011.up, down: m011.down },
+  { name: "040_crypto_to_device_catch_up", up: m040.up, down: m040.down },
 ];

@@ -8,13 +8,17 @@ import { isTransientError } from "../queue/retryPolicy";
 import { cryptoRuntime, type CryptoWasm } from "./runtime";
 import { trackWrites } from "./idbSnapshot";
 import { Sealer } from "./sealing";
-import { CryptoStore, type FeedPayload } from "./cryptoStore";
+import { CryptoStore } from "./cryptoStore";
 import { DeviceLock } from "./deviceLock";
 import { RequestSender } from "./requestSender";
-import { AgentMachine, type RoomKeyNotice } from "./agentMachine";
+import { AgentMachine } from "./agentMachine";
 import { RoomEncryption } from "./roomEncryption";
 import { FEED_FIELDS, hasFeeds, parseFeeds } from "./feeds";
+import { feedRows } from "./feedIntake";
 import { clearEvent } from "./clearEvent";
+import { CatchUpStore } from "./catchUpStore";
+import { ToDeviceCatchUp } from "./toDeviceCatchUp";
+import { KeyWaiters } from "./keyWaiters";
 
 const log = moduleLogger("crypto/manager");
 
@@ -22,6 +26,13 @@ const log = moduleLogger("crypto/manager");
 export const SELF_TEST_TYPE = "org.matrix_agent_bridge.self_test";
 /** Between two looks at the store while an event waits for its key (the key callback wakes sooner). */
 const KEY_POLL_MS = 1000;
+/** Between two to-device catch-ups while an event waits for its key. */
+const CATCH_UP_WHILE_WAITING_MS = 15_000;
+/**
+ * Between two routine catch-ups of a device: they acknowledge what transactions delivered, so
+ * the homeserver's device inbox (kept until a /sync acknowledges it) and our seen digests stay small.
+ */
+const CATCH_UP_EVERY_MS = 60 * 60_000;
 
 export interface CryptoOptions {
   pickleKey: string;
@@ -36,12 +47,6 @@ export interface CryptoOptions {
 export type { DecryptOutcome } from "./clearEvent";
 import type { DecryptOutcome } from "./clearEvent";
 
-interface KeyWaiter {
-  roomId: string;
-  sessionId: string;
-  wake(): void;
-}
-
 /**
  * The agents' encrypted devices: one AgentMachine each. Receives the transactions' crypto feeds
  * (durably, in the claim), decrypts room events for the pipeline's prepare step and encrypts the
@@ -49,10 +54,12 @@ interface KeyWaiter {
  */
 export class CryptoManager {
   private readonly machines = new Map<string, AgentMachine>();
-  private readonly waiters = new Set<KeyWaiter>();
+  private readonly waiters = new KeyWaiters();
   private readonly selfTests = new Map<string, () => void>();
   private readonly store: CryptoStore;
   private readonly lock: DeviceLock;
+  private readonly seen: CatchUpStore;
+  private readonly catchUp: ToDeviceCatchUp;
   readonly rooms: RoomEncryption;
   private stopped = false;
   private fieldsLogged = false;
@@ -69,6 +76,15 @@ export class CryptoManager {
     this.store = new CryptoStore(knex, new Sealer(opts.pickleKey));
     this.lock = new DeviceLock(knex, opts.shared);
     this.rooms = new RoomEncryption(client);
+    this.seen = new CatchUpStore(knex);
+    this.catchUp = new ToDeviceCatchUp({
+      client,
+      store: this.seen,
+      lock: this.lock,
+      addFeed: (trx, userId, deviceId, payload) => this.store.addFeeds(trx, [{ userId, deviceId, payload }]),
+      // Only a transaction answers the self-test (it asks whether transactions carry the feeds).
+      isSelfTest: (ev) => ev.type === SELF_TEST_TYPE,
+    });
   }
 
   static async create(
@@ -91,7 +107,7 @@ export class CryptoManager {
       if (!deviceId) throw new BridgeError("CRYPTO_NO_DEVICE", `The homeserver made no device for ${userId}`);
       const sender = new RequestSender(this.wasm, this.client, userId, deviceId);
       const machine = new AgentMachine(this.wasm, this.store, this.lock, sender, (keys) =>
-        this.keysArrived(keys),
+        this.waiters.arrived(keys),
       );
       this.machines.set(userId, machine);
       await machine.open();
@@ -100,7 +116,11 @@ export class CryptoManager {
     // Left by a crash or another process; proof that the homeserver delivers feeds (self-test).
     const leftOver = await this.store.usersWithFeed();
     if (leftOver.length) this.feedsSeen = true;
-    this.kick(leftOver);
+    // What transactions never delivered while we were down or dying (room keys among them).
+    const devices = [...this.machines.values()];
+    await this.catchUp.runAll(devices, "start-up");
+    this.kick(await this.store.usersWithFeed());
+    this.catchUp.every(CATCH_UP_EVERY_MS, devices, (userIds) => this.kick(userIds));
   }
 
   /** Whether a push may carry crypto feeds (a transaction without events still needs a claim then). */
@@ -126,34 +146,14 @@ export class CryptoManager {
       log.info({ fields: feeds.fieldsSeen }, "The homeserver sends crypto feeds under these names");
     }
     if (!hasFeeds(feeds)) return [];
-    const rows = new Map<string, { userId: string; deviceId: string; payload: FeedPayload }>();
-    for (const { userId, deviceId, feed } of feeds.devices.values()) {
-      // The agent user's other devices (a login's, say) are not ours to drive.
-      if (deviceId !== this.opts.deviceIdOf(userId)) continue;
-      const toDevice = feed.toDevice.filter((ev) => !this.isSelfTest(ev));
-      if (toDevice.length === 0 && !feed.otkCounts && !feed.fallbackTypes) continue;
-      const { otkCounts, fallbackTypes } = feed;
-      rows.set(userId, {
-        userId,
-        deviceId,
-        payload: { toDevice, otkCounts, fallbackTypes, changed: [], left: [] },
-      });
-    }
-    if (feeds.changed.length || feeds.left.length) {
-      // Device lists concern every machine.
-      for (const userId of this.agentUserIds) {
-        const row = rows.get(userId) ?? {
-          userId,
-          deviceId: "*",
-          payload: { toDevice: [], changed: [], left: [] },
-        };
-        row.payload.changed = feeds.changed;
-        row.payload.left = feeds.left;
-        rows.set(userId, row);
-      }
-    }
-    await this.store.addFeeds(trx, [...rows.values()]);
-    return [...rows.keys()];
+    const rows = await feedRows(trx, feeds, {
+      agentUserIds: this.agentUserIds,
+      deviceIdOf: this.opts.deviceIdOf,
+      isSelfTest: (ev) => this.isSelfTest(ev),
+      seen: this.seen,
+    });
+    await this.store.addFeeds(trx, rows);
+    return rows.map((r) => r.userId);
   }
 
   /** Has the machines consume their stored feeds (in the background). */
@@ -180,6 +180,7 @@ export class CryptoManager {
     const deadline = Math.min(sentAt, Date.now()) + this.opts.keyWaitMs;
     const machines = candidates.map((u) => this.machines.get(u)).filter((m) => m !== undefined);
     if (machines.length === 0) return { failed: "no agent device in the room" };
+    let nextCatchUp = 0;
     for (let logged = false; ;) {
       let lastError: unknown;
       for (const machine of machines) {
@@ -193,6 +194,11 @@ export class CryptoManager {
       }
       if (!this.isMissingKey(lastError)) return { failed: errorMessage(lastError) };
       if (Date.now() >= deadline) return { failed: "its room key never arrived" };
+      // The key may sit in the homeserver's device inbox, its transaction lost (a crash, an outage).
+      if (Date.now() >= nextCatchUp) {
+        nextCatchUp = Date.now() + CATCH_UP_WHILE_WAITING_MS;
+        if ((await this.catchUp.runAll(machines, "missing room key")) > 0) continue;
+      }
       if (!logged) {
         log.info(
           { eventId: event.event_id, roomId: event.room_id },
@@ -200,7 +206,7 @@ export class CryptoManager {
         );
         logged = true;
       }
-      await this.waitForKey(event.room_id, sessionId, Math.min(deadline, Date.now() + KEY_POLL_MS));
+      await this.waiters.wait(event.room_id, sessionId, Math.min(deadline, Date.now() + KEY_POLL_MS));
       // Stopping: the event stays claimed and is decrypted after the next start.
       if (this.stopped) return new Promise<never>(() => undefined);
     }
@@ -254,6 +260,7 @@ export class CryptoManager {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.catchUp.stop();
     // Waiting events stay claimed; the next start decrypts them.
     this.waiters.clear();
     for (const machine of this.machines.values()) await machine.close().catch(() => undefined);
@@ -274,27 +281,5 @@ export class CryptoManager {
       (err.code === DecryptionErrorCode.MissingRoomKey ||
         err.code === DecryptionErrorCode.UnknownMessageIndex)
     );
-  }
-
-  private keysArrived(keys: RoomKeyNotice[]): void {
-    for (const waiter of this.waiters) {
-      if (keys.some((k) => k.roomId === waiter.roomId && k.sessionId === waiter.sessionId)) waiter.wake();
-    }
-  }
-
-  private waitForKey(roomId: string, sessionId: string, until: number): Promise<void> {
-    return new Promise((resolve) => {
-      const waiter: KeyWaiter = {
-        roomId,
-        sessionId,
-        wake: () => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve();
-        },
-      };
-      const timer = setTimeout(waiter.wake, Math.max(0, until - Date.now()));
-      this.waiters.add(waiter);
-    });
   }
 }

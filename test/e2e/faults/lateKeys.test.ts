@@ -74,17 +74,41 @@ describe("encrypted events whose key comes late or never", () => {
     expect(replies).toHaveLength(1);
   });
 
+  it("reads back from the device inbox a room key no transaction delivered", async () => {
+    const dm = await encryptedDm();
+    proxy.mode = "drop";
+    const held = proxy.held;
+    await alice.client.getCrypto()!.forceDiscardSession(dm);
+    const question = await alice.sendText(dm, "lost key");
+    // The proxy dropped the key from every push; Synapse keeps it until the device acknowledges it.
+    const answer = await alice.waitForEvent(dm, repliesTo(question), 20_000);
+    proxy.mode = "pass";
+    expect(proxy.held).toBeGreaterThan(held);
+    expect(answer.encrypted).toEqual({ decrypted: true });
+    expect(answer.content.body).toBe("lost key");
+    expect(alice.timeline(dm).filter(repliesTo(question))).toHaveLength(1);
+  });
+
   it("tells the sender, encrypted, when the key never arrives within encryption.key_wait_seconds", async () => {
     const dm = await encryptedDm();
     proxy.mode = "drop";
-    await alice.client.getCrypto()!.forceDiscardSession(dm);
-    const question = await alice.sendText(dm, "lost key");
-    const answer = await alice.waitForEvent(dm, repliesTo(question), 20_000);
-    proxy.mode = "pass";
-    expect(answer.encrypted).toEqual({ decrypted: true });
-    expect(String(answer.content.body)).toMatch(
-      /^I could not read your encrypted message \(.+\)\. Please send it again\.$/,
-    );
-    expect(alice.timeline(dm).filter(repliesTo(question))).toHaveLength(1);
+    // Alice's client keeps the new key from devices she has not verified: the agent's device never
+    // gets it, neither in a push nor in its device inbox.
+    const crypto = alice.client.getCrypto()!;
+    crypto.globalBlacklistUnverifiedDevices = true;
+    try {
+      await crypto.forceDiscardSession(dm);
+      const question = await alice.sendText(dm, "never key");
+      const answer = await alice.waitForEvent(dm, repliesTo(question), 20_000);
+      expect(answer.encrypted).toEqual({ decrypted: true });
+      expect(String(answer.content.body)).toMatch(
+        /^I could not read your encrypted message \(.+\)\. Please send it again\.$/,
+      );
+      expect(alice.timeline(dm).filter(repliesTo(question))).toHaveLength(1);
+    } finally {
+      crypto.globalBlacklistUnverifiedDevices = false;
+      await crypto.forceDiscardSession(dm);
+      proxy.mode = "pass";
+    }
   });
 });
