@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { ddlTypes } from "../src/store/sqlDialect";
 
 /**
  * Due times of time-based agents (reminders, timers). One dispatcher claims due rows with
@@ -6,6 +7,7 @@ import type { Knex } from "knex";
  * messages to the outbox, so each firing happens exactly once, even with two processes.
  */
 export async function up(knex: Knex): Promise<void> {
+  const t = ddlTypes(knex);
   await knex.raw(`
     CREATE TABLE scheduled_items (
       id          uuid PRIMARY KEY,
@@ -16,8 +18,8 @@ export async function up(knex: Knex): Promise<void> {
                   CONSTRAINT scheduled_items_status_check CHECK (status IN ('pending', 'done', 'cancelled', 'failed')),
       fired_count integer NOT NULL DEFAULT 0,
       last_error  text NULL,
-      created_at  timestamptz NOT NULL DEFAULT now(),
-      updated_at  timestamptz NOT NULL DEFAULT now()
+      created_at  timestamptz NOT NULL DEFAULT ${t.now},
+      updated_at  timestamptz NOT NULL DEFAULT ${t.now}
     )`);
   await knex.raw(`CREATE INDEX scheduled_items_due_idx ON scheduled_items (status, due_at)`);
   await knex.raw(`CREATE INDEX scheduled_items_agent_idx ON scheduled_items (agent_id, status)`);

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { ddlTypes } from "../src/store/sqlDialect";
 
 /**
  * The fixed device of each user the bridge sends as (agents and the bridge bot). Sending with
@@ -6,12 +7,13 @@ import type { Knex } from "knex";
  * own restarts, so an outbox row re-sent after a crash is not posted twice.
  */
 export async function up(knex: Knex): Promise<void> {
+  const t = ddlTypes(knex);
   await knex.raw(`
     CREATE TABLE agent_devices (
       user_id    text PRIMARY KEY,
       device_id  text NOT NULL,
       method     text NOT NULL,
-      created_at timestamptz NOT NULL DEFAULT now()
+      created_at timestamptz NOT NULL DEFAULT ${t.now}
     )`);
 }
 

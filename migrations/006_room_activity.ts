@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { ddlTypes } from "../src/store/sqlDialect";
 
 /**
  * When a room last had something for an agent (a command, a reply to one, a reaction). Gap
@@ -7,10 +8,11 @@ import type { Knex } from "knex";
  * were active.
  */
 export async function up(knex: Knex): Promise<void> {
+  const t = ddlTypes(knex);
   await knex.raw(`
     CREATE TABLE room_activity (
       room_id        text PRIMARY KEY,
-      last_active_at timestamptz NOT NULL DEFAULT now()
+      last_active_at timestamptz NOT NULL DEFAULT ${t.now}
     )`);
   await knex.raw(`CREATE INDEX room_activity_last_active_idx ON room_activity (last_active_at)`);
 }

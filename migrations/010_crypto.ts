@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { ddlTypes } from "../src/store/sqlDialect";
 
 /**
  * The end-to-end encryption state of each agent device (see src/crypto/). `crypto_devices` names
@@ -9,14 +10,15 @@ import type { Knex } from "knex";
  * homeserver gets its 200, and deleted in the save that consumed it.
  */
 export async function up(knex: Knex): Promise<void> {
+  const t = ddlTypes(knex);
   await knex.raw(`
     CREATE TABLE crypto_devices (
       user_id      text PRIMARY KEY,
       device_id    text NOT NULL,
       version      bigint NOT NULL DEFAULT 0,
       cross_signed boolean NOT NULL DEFAULT false,
-      created_at   timestamptz NOT NULL DEFAULT now(),
-      updated_at   timestamptz NOT NULL DEFAULT now()
+      created_at   timestamptz NOT NULL DEFAULT ${t.now},
+      updated_at   timestamptz NOT NULL DEFAULT ${t.now}
     )`);
   await knex.raw(`
     CREATE TABLE crypto_store (
@@ -27,11 +29,11 @@ export async function up(knex: Knex): Promise<void> {
     )`);
   await knex.raw(`
     CREATE TABLE crypto_feed (
-      seq         bigserial PRIMARY KEY,
+      seq         ${t.serialKey},
       user_id     text NOT NULL,
       device_id   text NOT NULL,
       payload     text NOT NULL,
-      received_at timestamptz NOT NULL DEFAULT now()
+      received_at timestamptz NOT NULL DEFAULT ${t.now}
     )`);
   await knex.raw(`CREATE INDEX crypto_feed_user_idx ON crypto_feed (user_id, seq)`);
 }

@@ -13,5 +13,5 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`DROP INDEX IF EXISTS crypto_feed_digest_idx`);
-  await knex.raw(`ALTER TABLE crypto_feed DROP COLUMN IF EXISTS digest`);
+  await knex.raw(`ALTER TABLE crypto_feed DROP COLUMN digest`);
 }

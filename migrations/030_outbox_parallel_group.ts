@@ -10,5 +10,5 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw(`ALTER TABLE outbox DROP COLUMN IF EXISTS parallel_group`);
+  await knex.raw(`ALTER TABLE outbox DROP COLUMN parallel_group`);
 }

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { ddlTypes } from "../src/store/sqlDialect";
 
 /**
  * To-device catch-up (src/crypto/toDeviceCatchUp.ts). Synapse drops the to-device messages of a
@@ -10,18 +11,19 @@ import type { Knex } from "knex";
  * the machine once.
  */
 export async function up(knex: Knex): Promise<void> {
+  const t = ddlTypes(knex);
   await knex.raw(`
     CREATE TABLE crypto_sync_since (
       user_id    text PRIMARY KEY,
       device_id  text NOT NULL,
       since      text NOT NULL,
-      updated_at timestamptz NOT NULL DEFAULT now()
+      updated_at timestamptz NOT NULL DEFAULT ${t.now}
     )`);
   await knex.raw(`
     CREATE TABLE crypto_to_device_seen (
       user_id text NOT NULL,
       digest  text NOT NULL,
-      seen_at timestamptz NOT NULL DEFAULT now(),
+      seen_at timestamptz NOT NULL DEFAULT ${t.now},
       PRIMARY KEY (user_id, digest)
     )`);
   await knex.raw(`CREATE INDEX crypto_to_device_seen_age_idx ON crypto_to_device_seen (user_id, seen_at)`);

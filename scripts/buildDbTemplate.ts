@@ -61,7 +61,7 @@ export async function buildTemplate(file = TEMPLATE_FILE): Promise<string> {
   rmSync(`${file}.json`, { force: true });
   const dir = mkdtempSync(join(tmpdir(), "mab-template-"));
   try {
-    const db = await openDatabase({ data_dir: dir });
+    const db = await openDatabase({ data_dir: dir, engine: "pglite" });
     try {
       await migrate(db);
     } finally {

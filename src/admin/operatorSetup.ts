@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { DIALECT_NAMES, type Dialect } from "../store/database";
 import type { ResolvedAgent } from "../agents/agentConfig";
 import type { OperatorTelemetry } from "./operatorTelemetry";
 import { AgentPauses } from "./agentPauses";
@@ -27,7 +28,7 @@ export async function setUpOperators(input: {
   agents: readonly ResolvedAgent[];
   botUserId: string;
   admins: readonly string[];
-  dialect: "postgres" | "pglite";
+  dialect: Dialect;
   telemetry: OperatorTelemetry;
   checkHomeserver(): Promise<string>;
 }): Promise<Operators> {
@@ -38,7 +39,7 @@ export async function setUpOperators(input: {
     agents: adminAgents(input.agents),
     pauses,
     startedAt: new Date(),
-    database: input.dialect === "postgres" ? "PostgreSQL" : "embedded (PGlite)",
+    database: DIALECT_NAMES[input.dialect],
     commandsLastHour: (id) => input.telemetry.commands.lastHour(id),
     checkHomeserver: input.checkHomeserver,
   });

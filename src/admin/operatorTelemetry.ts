@@ -4,6 +4,7 @@ import { CommandWindow } from "./commandWindow";
 import { ParkedMessages } from "./parkedMessages";
 import type { CommandOutcome } from "../appservice/agentHost";
 import type { ScheduledItem } from "../store/scheduleStore";
+import { dbNow } from "../store/sqlDialect";
 
 /**
  * Feeds the operator metrics and the figures `status` shows from the bridge's hooks, so the
@@ -54,8 +55,8 @@ export class OperatorTelemetry {
     const row = (await knex("scheduled_items")
       .where({ status: "pending" })
       .select(
-        knex.raw("count(*)::int as pending"),
-        knex.raw("count(*) filter (where due_at <= now())::int as due"),
+        knex.raw("CAST(count(*) AS integer) as pending"),
+        knex.raw("CAST(count(*) filter (where due_at <= ?) AS integer) as due", [dbNow(knex)]),
       )
       .first()) as { pending: number; due: number };
     this.metrics.schedulerPending.set(Number(row.pending));

@@ -108,7 +108,7 @@ export class ParkedMessages {
   async countByReason(): Promise<Map<string, number>> {
     const rows = (await this.knex("outbox")
       .where({ status: "failed" })
-      .select(this.knex.raw("substring(last_error from 1 for 64) as head"))
+      .select(this.knex.raw("substr(last_error, 1, 64) as head"))
       .count({ n: "*" })
       .groupBy("head")) as { head: string | null; n: string | number }[];
     const out = new Map<string, number>();
@@ -131,7 +131,7 @@ export class ParkedMessages {
     }
     const rows = (await this.knex("outbox")
       .where({ status: "failed" })
-      .andWhereRaw("id::text LIKE ?", [`${p.replace(/[%_]/g, "")}%`])
+      .andWhereRaw("CAST(id AS text) LIKE ?", [`${p.replace(/[%_]/g, "")}%`])
       .limit(2)
       .select("id")) as { id: string }[];
     if (rows.length === 0) throw new BridgeError("ADMIN_NOT_FOUND", `No parked message with id ${p}`);

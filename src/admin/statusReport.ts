@@ -45,13 +45,13 @@ export async function statusFigures(db: Knex, now: Date): Promise<StatusFigures>
   };
   const pending = (await db("outbox")
     .where({ status: "pending" })
-    .select(db.raw("count(*)::int as n"), db.raw("min(created_at) as oldest"))
+    .select(db.raw("CAST(count(*) AS integer) as n"), db.raw("min(created_at) as oldest"))
     .first()) as { n: number; oldest: Date | string | null };
   const sched = (await db("scheduled_items")
     .where({ status: "pending" })
     .select(
-      db.raw("count(*)::int as n"),
-      db.raw("count(*) filter (where due_at <= ?)::int as due", [now]),
+      db.raw("CAST(count(*) AS integer) as n"),
+      db.raw("CAST(count(*) filter (where due_at <= ?) AS integer) as due", [now]),
       db.raw("min(due_at) as next"),
     )
     .first()) as { n: number; due: number; next: Date | string | null };

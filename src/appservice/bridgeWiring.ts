@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { Dialect } from "../store/database";
 import type { CryptoManager } from "../crypto/cryptoManager";
 import { botUserId, type BridgeConfig } from "../config/bridgeConfig";
 import type { DeliveryConfig } from "../config/deliveryConfig";
@@ -35,7 +36,7 @@ export interface WiringInput {
   client: HomeserverClient;
   intents: IntentProvider;
   knex: Knex;
-  dialect: "postgres" | "pglite";
+  dialect: Dialect;
   metrics: BridgeMetrics;
   telemetry: OperatorTelemetry;
   /** Called after every commit that may have queued work (sends, schedule changes). */

@@ -10,7 +10,7 @@ import { readRegistration, registrationProblems, type Registration } from "../ap
 import { HomeserverClient } from "../appservice/homeserverClient";
 import { secretsEqual } from "../appservice/hsTokenAuth";
 import { explainPingFailure } from "../appservice/ping";
-import { openDatabase } from "../store/database";
+import { DIALECT_NAMES, openDatabase } from "../store/database";
 import { say } from "./output";
 import { checkEncryptionFeeds } from "../crypto/doctorCheck";
 
@@ -81,9 +81,9 @@ export async function runDoctor(configPath: string): Promise<number> {
         } finally {
           await db.close();
         }
-        return db.dialect === "pglite"
-          ? `embedded database in ${cfg.database.data_dir}`
-          : "PostgreSQL reachable";
+        return db.dialect === "postgres"
+          ? "PostgreSQL reachable"
+          : `${DIALECT_NAMES[db.dialect]} database in ${cfg.database.data_dir}`;
       },
     },
     {
@@ -179,7 +179,7 @@ async function parkedSummary(knex: Knex): Promise<{ n: number; oldest?: Date } |
   if (!(await knex.schema.hasTable("outbox"))) return "no tables";
   const row = (await knex("outbox")
     .where({ status: "failed" })
-    .select(knex.raw("count(*)::int as n"), knex.raw("min(created_at) as oldest"))
+    .select(knex.raw("CAST(count(*) AS integer) as n"), knex.raw("min(created_at) as oldest"))
     .first()) as { n: number; oldest: Date | string | null };
   return { n: Number(row.n), oldest: row.oldest ? new Date(row.oldest) : undefined };
 }

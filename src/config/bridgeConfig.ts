@@ -65,6 +65,14 @@ export const databaseSpec = {
     default: "data",
     doc: "Directory of the embedded database (when url is empty)",
   },
+  engine: {
+    type: "enum",
+    values: ["auto", "sqlite", "pglite"],
+    default: "auto",
+    doc:
+      "Embedded database: auto = PGlite where data_dir already holds one (pgdata/), else SQLite; " +
+      "sqlite = <data_dir>/bridge.sqlite; pglite = <data_dir>/pgdata",
+  },
   event_retention_days: {
     type: "int",
     default: 7,

@@ -23,7 +23,7 @@ const HEADER = [
 const SECTION_DOCS: Record<string, string> = {
   homeserver: "The homeserver the bridge serves (fill in both).",
   appservice: "The bridge's side of the appservice registration.",
-  database: "Empty url: the embedded database (PGlite) in data_dir.",
+  database: "Empty url: the embedded database (SQLite, or PGlite for a data_dir that has one) in data_dir.",
   bridge: "Who may do what, and bridge-wide defaults.",
   logging: "pino JSON logs (pretty when attached to a terminal).",
   metrics: "Prometheus metrics on /metrics (same port as the appservice API).",

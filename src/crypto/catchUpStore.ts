@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import { affectedRows, type Queryable } from "../store/database";
+import { ago } from "../store/sqlDialect";
 import type { FeedPayload } from "./cryptoStore";
 
 /** Seen digests younger than this are kept even after an acknowledgement (a lagging transaction). */
@@ -75,7 +76,7 @@ export class CatchUpStore {
     return affectedRows(
       await this.knex("crypto_to_device_seen")
         .where({ user_id: userId })
-        .andWhere("seen_at", "<", this.knex.raw(`now() - make_interval(hours => ?)`, [SEEN_KEEP_HOURS]))
+        .andWhere("seen_at", "<", ago(this.knex, SEEN_KEEP_HOURS * 3_600_000))
         .del(),
     );
   }

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import { isSqlite } from "./sqlDialect";
 
 interface PoolClient {
   acquireConnection(): Promise<unknown>;
@@ -10,7 +11,7 @@ interface PoolClient {
  * taken on a pooled connection set aside for it, or returns "busy" when another session holds it
  * (after retrying every `retryMs` for up to `waitMs`; 0 = one try). No transaction is open while
  * `fn` runs, so `fn` may call the homeserver (the team rule: never inside a transaction). The lock
- * dies with its connection: a killed process never blocks anyone. PostgreSQL only.
+ * dies with its connection: a killed process never blocks anyone.
  */
 export async function withSessionAdvisoryLock<T>(
   knex: Knex,
@@ -19,6 +20,9 @@ export async function withSessionAdvisoryLock<T>(
   fn: () => Promise<T>,
   opts: { waitMs?: number; retryMs?: number } = {},
 ): Promise<T | "busy"> {
+  // SQLite: this process holds the database file exclusively (sqliteClient.ts), so it holds
+  // every lock there is; the callers' in-process queues order their own work.
+  if (isSqlite(knex)) return fn();
   const client = knex.client as PoolClient;
   const connection = await client.acquireConnection();
   try {

@@ -2,9 +2,11 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import knexFactory, { type Knex } from "knex";
 import ClientPgLite from "knex-pglite";
-import { BridgeError, errorMessage } from "../errors";
+import { BridgeError, ConfigError, errorMessage } from "../errors";
 import { moduleLogger } from "../logging/logger";
 import { startPglite } from "./pgliteEngine";
+import { nodeSqliteMissing } from "./sqliteClient";
+import { openSqliteKnex, SQLITE_FILE } from "./sqliteEngine";
 import { scopeTransactions } from "./transactionScope";
 
 const log = moduleLogger("store/database");
@@ -12,7 +14,18 @@ const log = moduleLogger("store/database");
 /** `data_dir` value that selects an in-memory embedded database (tests, demos). Nothing is written to disk. */
 export const IN_MEMORY = ":memory:";
 
-export type Dialect = "postgres" | "pglite";
+export type Dialect = "postgres" | "pglite" | "sqlite";
+
+/** How operators see each dialect (status, doctor). */
+export const DIALECT_NAMES: Record<Dialect, string> = {
+  postgres: "PostgreSQL",
+  pglite: "embedded (PGlite)",
+  sqlite: "embedded (SQLite)",
+};
+
+/** `database.engine`: which embedded database (when `database.url` is empty). */
+export const ENGINES = ["auto", "sqlite", "pglite"] as const;
+export type Engine = (typeof ENGINES)[number];
 
 export interface Database {
   knex: Knex;
@@ -26,8 +39,10 @@ export interface DatabaseOptions {
   url?: string;
   /** PostgreSQL connection pool size (default 10). */
   pool_max?: number;
-  /** Directory of the embedded database (it lives in `<data_dir>/pgdata`), or ":memory:". */
+  /** Directory of the embedded database (`<data_dir>/bridge.sqlite` or `<data_dir>/pgdata`), or ":memory:". */
   data_dir: string;
+  /** The embedded database: one of ENGINES (see chooseEngine); default "auto". */
+  engine?: string;
 }
 
 /** A knex instance or a transaction: store methods that take one can join the caller's transaction. */
@@ -39,7 +54,75 @@ export type Queryable = Knex | Knex.Transaction;
  */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const url = opts.url?.trim();
-  return url ? openPostgres(url, opts.pool_max ?? 10) : openPglite(opts.data_dir);
+  if (url) return openPostgres(url, opts.pool_max ?? 10);
+  return chooseEngine(opts.engine ?? "auto", opts.data_dir) === "sqlite"
+    ? openSqlite(opts.data_dir)
+    : openPglite(opts.data_dir);
+}
+
+/**
+ * The embedded database to open. "auto" keeps PGlite for now (the default moves to SQLite once
+ * the end-to-end suite has run on it); "sqlite" needs node:sqlite with StatementSync.columns().
+ */
+export function chooseEngine(engine: string, _dataDir: string): "sqlite" | "pglite" {
+  if (!(ENGINES as readonly string[]).includes(engine)) {
+    throw new ConfigError("database.engine", `must be one of ${ENGINES.join(", ")}, got "${engine}"`);
+  }
+  if (engine === "pglite" || engine === "auto") return "pglite";
+  const missing = nodeSqliteMissing();
+  if (missing) {
+    throw new ConfigError(
+      "database.engine",
+      `"sqlite" needs ${missing}; this is Node ${process.version}`,
+      'Run the bridge on Node 22.16 or later, or set database.engine to "pglite"',
+    );
+  }
+  return "sqlite";
+}
+
+async function openSqlite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir === IN_MEMORY;
+  const file = inMemory ? undefined : path.resolve(dataDir, SQLITE_FILE);
+  const where = file ?? "memory";
+  if (!inMemory) makeDir(path.resolve(dataDir), embeddedHint(dataDir));
+  const started = Date.now();
+  let knex: Knex;
+  try {
+    knex = await openSqliteKnex(
+      file,
+      knexLog((m) => m),
+    );
+  } catch (err) {
+    if (err instanceof BridgeError) throw err;
+    throw new BridgeError(
+      "DATABASE_UNAVAILABLE",
+      `Cannot open the embedded database (${where}): ${errorMessage(err)}`,
+      embeddedHint(dataDir),
+      { cause: err },
+    );
+  }
+  log.info({ file: where, ms: Date.now() - started }, "opened embedded database (SQLite)");
+  return wrap(knex, "sqlite");
+}
+
+function embeddedHint(dataDir: string): string {
+  return (
+    `Check that database.data_dir (${dataDir === IN_MEMORY ? IN_MEMORY : path.resolve(dataDir)}) is a writable directory ` +
+    "not used by another bridge process, or set database.url to use PostgreSQL"
+  );
+}
+
+function makeDir(dir: string, hint: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new BridgeError(
+      "DATABASE_UNAVAILABLE",
+      `Cannot create the embedded database directory ${dir}: ${errorMessage(err)}`,
+      hint,
+      { cause: err },
+    );
+  }
 }
 
 async function openPostgres(url: string, poolMax: number): Promise<Database> {
@@ -71,21 +154,8 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
 async function openPglite(dataDir: string): Promise<Database> {
   const inMemory = dataDir === IN_MEMORY;
   const where = inMemory ? "memory" : path.resolve(dataDir, "pgdata");
-  const hint =
-    `Check that database.data_dir (${inMemory ? IN_MEMORY : path.resolve(dataDir)}) is a writable directory ` +
-    "not used by another bridge process, or set database.url to use PostgreSQL";
-  if (!inMemory) {
-    try {
-      mkdirSync(where, { recursive: true });
-    } catch (err) {
-      throw new BridgeError(
-        "DATABASE_UNAVAILABLE",
-        `Cannot create the embedded database directory ${where}: ${errorMessage(err)}`,
-        hint,
-        { cause: err },
-      );
-    }
-  }
+  const hint = embeddedHint(dataDir);
+  if (!inMemory) makeDir(where, hint);
   const started = Date.now();
   let knex: Knex | undefined;
   try {

@@ -3,6 +3,7 @@ import { BridgeError } from "../errors";
 import { moduleLogger } from "../logging/logger";
 import { affectedRows, storableText, type Queryable } from "./database";
 import { claimEvents, type ClaimOptions, type ClaimResult } from "./inboxClaim";
+import { ago } from "./sqlDialect";
 
 export type { ClaimOptions, ClaimResult } from "./inboxClaim";
 
@@ -173,7 +174,7 @@ export class Inbox {
     const rows = (await this.knex("inbound_events")
       .select("event_id")
       .where({ status: "claimed" })
-      .andWhere("received_at", "<", this.knex.raw("now() - make_interval(secs => ?)", [olderThanMs / 1000]))
+      .andWhere("received_at", "<", ago(this.knex, olderThanMs))
       .orderBy("seq")
       .limit(limit)) as { event_id: string }[];
     return rows.map((r) => r.event_id);
@@ -217,9 +218,9 @@ export class Inbox {
       const result = await this.knex.raw<{ rowCount?: number }>(
         `DELETE FROM inbound_events WHERE event_id IN (
            SELECT event_id FROM inbound_events
-           WHERE status IN ('handled', 'failed') AND received_at < now() - make_interval(secs => ?)
+           WHERE status IN ('handled', 'failed') AND received_at < ?
            LIMIT ?)`,
-        [olderThanDays * 86400, PRUNE_BATCH],
+        [ago(this.knex, olderThanDays * 86_400_000), PRUNE_BATCH],
       );
       const n = affectedRows(result);
       deleted += n;

@@ -4,6 +4,7 @@ import { moduleLogger } from "../logging/logger";
 import { faultPoint } from "../faultPoints";
 import { storableText, toJsonb, type Queryable } from "./database";
 import type { InboundEvent, InboundStatus } from "./inbox";
+import { isSqlite } from "./sqlDialect";
 
 const log = moduleLogger("store/inbox-claim");
 
@@ -38,8 +39,12 @@ export interface ClaimResult {
   ignored: string[];
 }
 
-/** Rows per INSERT. Far below PostgreSQL's 65535 bind parameters (5 per row). */
+/**
+ * Rows per INSERT. Far below PostgreSQL's 65535 bind parameters (7 per row); SQLite builds a
+ * multi-row INSERT from a compound SELECT, which it caps at 500 terms.
+ */
 const CLAIM_CHUNK = 1000;
+const SQLITE_CLAIM_CHUNK = 400;
 
 function optionalText(value: unknown): string | null {
   return typeof value === "string" ? storableText(value) : null;
@@ -82,8 +87,9 @@ export async function claimEvents(
     try {
       const claimed = await knex.transaction(async (trx) => {
         const ids = new Set<string>();
-        for (let i = 0; i < all.length; i += CLAIM_CHUNK) {
-          for (const id of await insertChunk(trx, all.slice(i, i + CLAIM_CHUNK))) ids.add(id);
+        const chunk = isSqlite(trx) ? SQLITE_CLAIM_CHUNK : CLAIM_CHUNK;
+        for (let i = 0; i < all.length; i += chunk) {
+          for (const id of await insertChunk(trx, all.slice(i, i + chunk))) ids.add(id);
         }
         await opts.inClaim?.(trx);
         faultPoint("before-claim-commit");
@@ -113,7 +119,8 @@ export async function claimEvents(
  */
 async function insertChunk(trx: Knex.Transaction, chunk: ClaimRow[]): Promise<string[]> {
   let rows = chunk;
-  if (rows.length > 1) {
+  // SQLite has a single writer (no deadlock to avoid): rows go in input order and are numbered so.
+  if (rows.length > 1 && !isSqlite(trx)) {
     const seqs = await allocateSeqs(trx, rows.length);
     rows = rows
       .map((row, i) => ({ ...row, seq: seqs[i] }))

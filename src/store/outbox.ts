@@ -4,6 +4,7 @@ import { BridgeError } from "../errors";
 import { affectedRows, storableText, toJsonb, type Queryable } from "./database";
 import { currentParallelGroup } from "../queue/parallelGroup";
 import { withSessionAdvisoryLock } from "./advisoryLock";
+import { ago } from "./sqlDialect";
 import { toOutboxRow, type Row } from "./outboxRows";
 
 export type OutboxStatus = "pending" | "sent" | "failed";
@@ -51,15 +52,14 @@ function errorText(error: string): string {
 }
 
 /**
- * Heads of the per-room queues: the oldest pending row of each room. Messages of a room are sent
- * strictly in order, so only a room's head may be sent, and a head that is backing off blocks its
- * room (and only its room).
+ * Due heads of the per-room queues: pending rows due at `?` with no older pending row in their
+ * room. Messages of a room are sent strictly in order, so only a room's head may be sent, and a
+ * head that is backing off blocks its room (and only its room). NOT EXISTS rather than
+ * PostgreSQL's DISTINCT ON, so SQLite runs it too; the (status, room_id, seq) index answers it.
  */
-const HEADS = `
-  SELECT DISTINCT ON (room_id) room_id, seq, next_attempt_at
-  FROM outbox
-  WHERE status = 'pending'
-  ORDER BY room_id, seq`;
+const IS_HEAD = `o.status = 'pending' AND NOT EXISTS (
+  SELECT 1 FROM outbox p WHERE p.status = 'pending' AND p.room_id = o.room_id AND p.seq < o.seq)`;
+const DUE_HEADS = `SELECT o.room_id FROM outbox o WHERE ${IS_HEAD} AND o.next_attempt_at <= ? ORDER BY o.seq LIMIT ?`;
 
 /**
  * Durable queue of outgoing Matrix events. Enqueue in the same transaction as the state change
@@ -108,10 +108,7 @@ export class Outbox {
 
   /** Rooms whose head (oldest pending message) is due at `now`, the room with the oldest head first. */
   async roomsWithDue(now: Date = new Date(), limit = 100): Promise<string[]> {
-    const result = await this.knex.raw<{ rows: { room_id: string }[] }>(
-      `SELECT room_id FROM (${HEADS}) heads WHERE next_attempt_at <= ? ORDER BY seq LIMIT ?`,
-      [now, limit],
-    );
+    const result = await this.knex.raw<{ rows: { room_id: string }[] }>(DUE_HEADS, [now, limit]);
     return result.rows.map((r) => r.room_id);
   }
 
@@ -149,7 +146,7 @@ export class Outbox {
   /** Earliest time a room head becomes due (may be in the past), or null when nothing is pending. */
   async nextDueAt(): Promise<Date | null> {
     const result = await this.knex.raw<{ rows: { due: Date | string | null }[] }>(
-      `SELECT min(next_attempt_at) AS due FROM (${HEADS}) heads`,
+      `SELECT min(o.next_attempt_at) AS due FROM outbox o WHERE ${IS_HEAD}`,
     );
     const due = result.rows[0]?.due ?? null;
     return due === null ? null : new Date(due);
@@ -224,8 +221,8 @@ export class Outbox {
       for (;;) {
         const result = await this.knex.raw(
           `DELETE FROM outbox WHERE id IN (
-             SELECT id FROM outbox WHERE status = ? AND ${column} < now() - make_interval(secs => ?) LIMIT ?)`,
-          [status, days * 86400, PRUNE_BATCH],
+             SELECT id FROM outbox WHERE status = ? AND ${column} < ? LIMIT ?)`,
+          [status, ago(this.knex, days * 86_400_000), PRUNE_BATCH],
         );
         const n = affectedRows(result);
         deleted += n;

@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import type { Queryable } from "./database";
+import { ago } from "./sqlDialect";
 
 /** Rooms where agents were recently active (see migration 006). */
 export class RoomActivity {
@@ -19,7 +20,7 @@ export class RoomActivity {
   async activeSince(withinMs: number, limit: number): Promise<string[]> {
     const rows = (await this.knex("room_activity")
       .select("room_id")
-      .where("last_active_at", ">", this.knex.raw("now() - make_interval(secs => ?)", [withinMs / 1000]))
+      .where("last_active_at", ">", ago(this.knex, withinMs))
       .orderBy("last_active_at", "desc")
       .limit(limit)) as { room_id: string }[];
     return rows.map((r) => r.room_id);
@@ -27,8 +28,6 @@ export class RoomActivity {
 
   /** Forgets rooms idle for longer than `olderThanMs`. */
   async prune(olderThanMs: number): Promise<void> {
-    await this.knex("room_activity")
-      .where("last_active_at", "<", this.knex.raw("now() - make_interval(secs => ?)", [olderThanMs / 1000]))
-      .del();
+    await this.knex("room_activity").where("last_active_at", "<", ago(this.knex, olderThanMs)).del();
   }
 }

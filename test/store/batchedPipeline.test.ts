@@ -12,8 +12,28 @@ import type { EventEffects } from "../../src/appservice/eventBatch";
 import { inTransaction, NeedsHomeserver } from "../../src/store/transactionScope";
 import type { MatrixEvent } from "../../src/agents/types";
 import { backendCases, closeTestDatabase, openMigrated, resetTables } from "./databases";
+import { isSqlite } from "../../src/store/sqlDialect";
 
 const AGENT = "@_agent_echo:example.org";
+
+const rootIds = new WeakMap<object, string>();
+let roots = 0;
+
+/**
+ * The id of the database transaction `trx` runs in (savepoints share it). SQLite has no such
+ * id, but its one connection runs one transaction at a time: there it is the outermost knex
+ * transaction's.
+ */
+async function transactionId(trx: Knex.Transaction): Promise<string> {
+  if (!isSqlite(trx)) {
+    const { rows } = await trx.raw<{ rows: { id: string }[] }>("SELECT txid_current()::text AS id");
+    return rows[0].id;
+  }
+  let root = trx as Knex.Transaction & { parentTransaction?: Knex.Transaction };
+  while (root.parentTransaction) root = root.parentTransaction;
+  if (!rootIds.has(root)) rootIds.set(root, `sqlite-${++roots}`);
+  return rootIds.get(root) as string;
+}
 
 function ev(room: string, i: number, body = `${room} ${i}`): MatrixEvent {
   return {
@@ -80,8 +100,7 @@ describe.each(backendCases())("batched pipeline on %s", (_name, backend) => {
       {
         handle: async (event, trx) => {
           // Savepoints share their transaction's id.
-          const { rows } = await trx.raw<{ rows: { id: string }[] }>("SELECT txid_current()::text AS id");
-          txids.add(rows[0].id);
+          txids.add(await transactionId(trx));
           await reply(trx, event);
           if (String(event.content.body).includes("boom")) throw new Error("boom");
         },

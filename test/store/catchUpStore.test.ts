@@ -2,7 +2,8 @@ import type { Database } from "../../src/store/database";
 import { CatchUpStore, toDeviceDigest } from "../../src/crypto/catchUpStore";
 import { CryptoStore } from "../../src/crypto/cryptoStore";
 import { Sealer } from "../../src/crypto/sealing";
-import { backendCases, closeTestDatabase, openMigrated } from "./databases";
+import { backendCases, closeTestDatabase, openMigrated, truncate } from "./databases";
+import { ago } from "../../src/store/sqlDialect";
 
 const agent = "@_agent_echo:example.org";
 const olm = (body: string, sender = "@alice:example.org") => ({
@@ -24,7 +25,7 @@ describe.each(backendCases())("To-device catch-up store on %s", (_name, backend)
     await closeTestDatabase(db);
   });
   beforeEach(async () => {
-    await db.knex.raw("TRUNCATE crypto_feed, crypto_sync_since, crypto_to_device_seen RESTART IDENTITY");
+    await truncate(db, ["crypto_feed", "crypto_sync_since", "crypto_to_device_seen"]);
   });
 
   it("takes a message in once, whether a transaction or /sync brings it first", async () => {
@@ -65,7 +66,7 @@ describe.each(backendCases())("To-device catch-up store on %s", (_name, backend)
     await db.knex("crypto_to_device_seen").insert({
       user_id: agent,
       digest: toDeviceDigest(olm("old")),
-      seen_at: db.knex.raw("now() - interval '2 days'"),
+      seen_at: ago(db.knex, 2 * 86_400_000),
     });
     expect(await seen.pruneSeen(agent)).toBe(1);
     expect(await db.knex.transaction((trx) => seen.unseen(trx, agent, [d]))).toEqual([]);

@@ -9,7 +9,7 @@ import {
   restoreDatabases,
   trackWrites,
 } from "../../src/crypto/idbSnapshot";
-import { backendCases, closeTestDatabase, openMigrated } from "./databases";
+import { backendCases, closeTestDatabase, openMigrated, truncate } from "./databases";
 
 const alice = "@_agent_echo:example.org";
 
@@ -25,7 +25,7 @@ describe.each(backendCases())("Crypto store on %s", (_name, backend) => {
     await closeTestDatabase(db);
   });
   beforeEach(async () => {
-    await db.knex.raw("TRUNCATE crypto_devices, crypto_store, crypto_feed RESTART IDENTITY");
+    await truncate(db, ["crypto_devices", "crypto_store", "crypto_feed"]);
   });
 
   it("keeps a real OlmMachine's identity through a sealed save and a restore", async () => {

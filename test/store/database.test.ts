@@ -12,6 +12,7 @@ import {
 import { migrate } from "../../src/store/migrations";
 import { RoomStore } from "../../src/store/roomStore";
 import { Inbox } from "../../src/store/inbox";
+import { SQLITE_FILE } from "../../src/store/sqliteEngine";
 import { backendCases, closeTestDatabase, openMigrated, pgServerUrl, tempDataDir } from "./databases";
 import { coreMigrations } from "../../migrations";
 
@@ -56,21 +57,24 @@ describe.each(backendCases())("database on %s", (name, backend) => {
   });
 });
 
-describe("file-backed embedded database", () => {
-  it("persists across close and reopen, in <data_dir>/pgdata", async () => {
+describe.each([
+  ["sqlite", SQLITE_FILE],
+  ["pglite", "pgdata"],
+] as const)("file-backed embedded database (%s)", (engine, where) => {
+  it(`persists across close and reopen, in <data_dir>/${where}`, async () => {
     const tmp = tempDataDir();
     try {
       const dataDir = path.join(tmp.dir, "nested", "data");
-      let db = await openDatabase({ data_dir: dataDir });
-      expect(db.dialect).toBe("pglite");
-      expect(existsSync(path.join(dataDir, "pgdata"))).toBe(true);
+      let db = await openDatabase({ data_dir: dataDir, engine });
+      expect(db.dialect).toBe(engine);
+      expect(existsSync(path.join(dataDir, where))).toBe(true);
       expect((await migrate(db)).applied).toEqual(CORE_NAMES);
       await new RoomStore(db.knex).put("space:bridge", "!space:example.org", "space");
       await new Inbox(db.knex).claim([{ event_id: "$persisted", room_id: "!r:example.org" }]);
       await db.close();
       await db.close(); // idempotent
 
-      db = await openDatabase({ data_dir: dataDir });
+      db = await openDatabase({ data_dir: dataDir, engine });
       try {
         expect((await migrate(db)).applied).toEqual([]);
         expect(await new RoomStore(db.knex).get("space:bridge")).toEqual({
@@ -94,7 +98,7 @@ describe("file-backed embedded database", () => {
     try {
       const file = path.join(tmp.dir, "not-a-dir");
       writeFileSync(file, "x");
-      const err = await openDatabase({ data_dir: file }).catch((e: unknown) => e);
+      const err = await openDatabase({ data_dir: file, engine }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BridgeError);
       expect((err as BridgeError).code).toBe("DATABASE_UNAVAILABLE");
       expect((err as BridgeError).hint).toContain("database.data_dir");

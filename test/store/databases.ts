@@ -5,10 +5,13 @@ import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { openDatabase, IN_MEMORY, type Database } from "../../src/store/database";
 import { migrate } from "../../src/store/migrations";
+import { truncate } from "../support/truncate";
+
+export { truncate };
 
 /**
- * The store suites run on every backend: the embedded PGlite database (in memory) and a real
- * PostgreSQL server (a fresh database per suite). PostgreSQL is required: when it is down the
+ * The store suites run on every backend: the embedded databases (SQLite and PGlite, in memory) and
+ * a real PostgreSQL server (a fresh database per suite). PostgreSQL is required: when it is down the
  * suites fail with a message saying so, they are never skipped.
  */
 export const DEFAULT_PG_SERVER_URL = "postgres://postgres@127.0.0.1:5432";
@@ -18,13 +21,14 @@ export function pgServerUrl(): string {
 }
 
 export interface TestBackend {
-  name: "pglite" | "postgres";
+  name: "sqlite" | "pglite" | "postgres";
   /** Opens a fresh, empty database (not migrated). Close it with `closeTestDatabase`. */
   open(): Promise<Database>;
 }
 
 export const BACKENDS: TestBackend[] = [
-  { name: "pglite", open: () => openDatabase({ data_dir: IN_MEMORY }) },
+  { name: "sqlite", open: () => openDatabase({ data_dir: IN_MEMORY, engine: "sqlite" }) },
+  { name: "pglite", open: () => openDatabase({ data_dir: IN_MEMORY, engine: "pglite" }) },
   { name: "postgres", open: () => openPostgresTestDatabase() },
 ];
 
@@ -111,7 +115,7 @@ export async function closeTestDatabase(db: Database | undefined): Promise<void>
 
 /** Empties the core tables (and restarts their sequences) between tests. */
 export async function resetTables(db: Database): Promise<void> {
-  await db.knex.raw("TRUNCATE bridge_rooms, inbound_events, outbox, agent_profiles RESTART IDENTITY");
+  await truncate(db, ["bridge_rooms", "inbound_events", "outbox", "agent_profiles"]);
 }
 
 /** A temporary directory for a file-backed PGlite database; call `remove()` when done. */

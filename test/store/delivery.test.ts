@@ -12,6 +12,9 @@ import { EventPipeline, type PipelineOptions } from "../../src/appservice/eventP
 import { HomeserverError } from "../../src/errors";
 import type { MatrixEvent } from "../../src/agents/types";
 import { backendCases, closeTestDatabase, openMigrated, resetTables } from "./databases";
+import { ago } from "../../src/store/sqlDialect";
+
+const DAY_MS = 86_400_000;
 
 const BOT = "@_agent_echo:example.org";
 
@@ -180,7 +183,7 @@ describe.each(backendCases())("delivery machinery on %s", (name, backend) => {
       .knex("inbound_events")
       .whereIn("event_id", ["$a-1", "$a-2", "$a-3"])
       .update({
-        received_at: db.knex.raw("now() - interval '10 days'"),
+        received_at: ago(db.knex, 10 * DAY_MS),
       });
     const rows = [];
     for (let i = 0; i < 5; i++) {
@@ -199,12 +202,12 @@ describe.each(backendCases())("delivery machinery on %s", (name, backend) => {
     await db
       .knex("outbox")
       .where({ id: rows[0].id })
-      .update({ sent_at: db.knex.raw("now() - interval '40 days'") });
+      .update({ sent_at: ago(db.knex, 40 * DAY_MS) });
     await db
       .knex("outbox")
       .whereIn("id", [rows[2].id, rows[3].id])
       .update({
-        created_at: db.knex.raw("now() - interval '40 days'"),
+        created_at: ago(db.knex, 40 * DAY_MS),
       });
     const reports: unknown[] = [];
     const pruner = new Pruner(

@@ -1,6 +1,9 @@
 import type { Database } from "../../src/store/database";
 import { Inbox, type InboundEvent } from "../../src/store/inbox";
 import { backendCases, closeTestDatabase, openMigrated, resetTables } from "./databases";
+import { ago } from "../../src/store/sqlDialect";
+
+const DAY_MS = 86_400_000;
 
 function ev(id: string, extra: Partial<InboundEvent> = {}): InboundEvent {
   return {
@@ -165,7 +168,7 @@ describe.each(backendCases())("Inbox on %s", (_name, backend) => {
     await db
       .knex("inbound_events")
       .whereIn("event_id", ["$old-handled", "$old-failed", "$old-claimed"])
-      .update({ received_at: db.knex.raw("now() - interval '8 days'") });
+      .update({ received_at: ago(db.knex, 8 * DAY_MS) });
 
     expect(await inbox.prune(7)).toBe(2);
     expect(await inbox.get("$old-handled")).toBeNull();

@@ -4,6 +4,7 @@ import type { Database } from "../../src/store/database";
 import { MIGRATION_TABLE, migrate, type MigrationSet } from "../../src/store/migrations";
 import { backendCases, closeTestDatabase } from "./databases";
 import { coreMigrations } from "../../migrations";
+import { isSqlite } from "../../src/store/sqlDialect";
 
 /** Every core migration, in the order they must run. */
 const CORE_NAMES = coreMigrations.map((m) => `core/${m.name}`);
@@ -12,7 +13,9 @@ const CORE_TABLES = ["agent_devices", "agent_profiles", "bridge_rooms", "inbound
 
 async function tables(knex: Knex): Promise<string[]> {
   const result = await knex.raw<{ rows: { table_name: string }[] }>(
-    "select table_name from information_schema.tables where table_schema = current_schema() order by table_name",
+    isSqlite(knex)
+      ? "select name as table_name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name"
+      : "select table_name from information_schema.tables where table_schema = current_schema() order by table_name",
   );
   return result.rows.map((r) => r.table_name);
 }

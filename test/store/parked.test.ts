@@ -2,6 +2,9 @@ import type { Database } from "../../src/store/database";
 import { Outbox, type OutboxMessage } from "../../src/store/outbox";
 import { ParkedMessages } from "../../src/admin/parkedMessages";
 import { backendCases, closeTestDatabase, openMigrated, resetTables } from "./databases";
+import { ago } from "../../src/store/sqlDialect";
+
+const DAY_MS = 86_400_000;
 
 const ROOM = "!a:example.org";
 const AGENT = "@_agent_timer:example.org";
@@ -76,7 +79,7 @@ describe.each(backendCases())("Parked messages on %s", (_name, backend) => {
     await db
       .knex("outbox")
       .where({ id })
-      .update({ created_at: db.knex.raw("now() - interval '400 days'") });
+      .update({ created_at: ago(db.knex, 400 * DAY_MS) });
     expect(await outbox.prune(30, null)).toEqual({ sent: 0, failed: 0 });
     expect(await parked.count()).toBe(1);
     expect(await outbox.prune(30, 30)).toEqual({ sent: 0, failed: 1 });

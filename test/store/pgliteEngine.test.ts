@@ -11,7 +11,7 @@ import { tempDataDir } from "./databases";
 describe("the embedded database engine", () => {
   it("runs with fsync on and its small settings, and really syncs the WAL file at each commit", async () => {
     const tmp = tempDataDir();
-    const db = await openDatabase({ data_dir: tmp.dir });
+    const db = await openDatabase({ data_dir: tmp.dir, engine: "pglite" });
     const spy = jest.spyOn(fs, "fdatasyncSync");
     try {
       const show = async (name: string) =>
@@ -43,7 +43,7 @@ describe("the embedded database engine", () => {
     it("seeds a new data directory that opens with every core migration already applied", async () => {
       const dataDir = path.join(tmp.dir, "seeded");
       expect(await seedFromTemplate(path.join(dataDir, "pgdata"), file)).toBe(true);
-      const db = await openDatabase({ data_dir: dataDir });
+      const db = await openDatabase({ data_dir: dataDir, engine: "pglite" });
       try {
         expect((await migrate(db)).applied).toEqual([]);
         const names = (await db.knex(MIGRATION_TABLE).orderBy("id").pluck("name")) as string[];

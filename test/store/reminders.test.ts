@@ -5,7 +5,7 @@ import { Outbox } from "../../src/store/outbox";
 import { ScheduleStore } from "../../src/store/scheduleStore";
 import { REMINDERS_MIGRATIONS } from "../../src/agents/reminders/migrations";
 import { ReminderStore, nextFiring, sentEventIds, type NewReminder } from "../../src/agents/reminders/store";
-import { backendCases, closeTestDatabase } from "./databases";
+import { backendCases, closeTestDatabase, truncate } from "./databases";
 
 const ALICE = "@alice:example.org";
 const BOB = "@bob:example.org";
@@ -50,9 +50,13 @@ describe.each(backendCases())("Reminder store on %s", (_name, backend) => {
     await closeTestDatabase(db);
   });
   beforeEach(async () => {
-    await db.knex.raw(
-      "TRUNCATE reminders, reminder_subscribers, reminder_messages, outbox, scheduled_items CASCADE",
-    );
+    await truncate(db, [
+      "reminders",
+      "reminder_subscribers",
+      "reminder_messages",
+      "outbox",
+      "scheduled_items",
+    ]);
   });
 
   it("migrates once: a second run applies nothing", async () => {

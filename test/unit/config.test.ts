@@ -45,6 +45,7 @@ describe("config", () => {
     [{ appservice: { port: "abc" } }, "appservice.port", "whole number"],
     [{ appservice: { port: 70000 } }, "appservice.port", "at most 65535"],
     [{ database: { url: "mysql://x" } }, "database.url", "scheme"],
+    [{ database: { engine: "mysql" } }, "database.engine", "must be one of auto, sqlite, pglite"],
     [{ homeserver: { url: "not a url", domain: "x" } }, "homeserver.url", "not a URL"],
     [{ logging: { level: "loud" } }, "logging.level", "must be one of"],
     [{ bridge: { admins: "@a:b" } }, "bridge.admins", "list of strings"],

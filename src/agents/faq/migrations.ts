@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import type { Migration } from "../kit";
+import { ddlTypes, type Migration } from "../kit";
 
 /**
  * The FAQ agent's tables (recorded as `faq/<name>`). `scope` is a room id, or "*" for the
@@ -9,6 +9,7 @@ export const FAQ_MIGRATIONS: Migration[] = [
   {
     name: "001_faq",
     async up(knex: Knex) {
+      const t = ddlTypes(knex);
       await knex.raw(`
         CREATE TABLE faq_entries (
           scope       text NOT NULL,
@@ -17,7 +18,7 @@ export const FAQ_MIGRATIONS: Migration[] = [
           answer      text NOT NULL,
           version     integer NOT NULL,
           updated_by  text NOT NULL,
-          updated_at  timestamptz NOT NULL DEFAULT now(),
+          updated_at  timestamptz NOT NULL DEFAULT ${t.now},
           PRIMARY KEY (scope, key)
         )`);
       await knex.raw(`
@@ -27,13 +28,13 @@ export const FAQ_MIGRATIONS: Migration[] = [
           display_alias text NOT NULL,
           target        text NOT NULL,
           created_by    text NOT NULL,
-          created_at    timestamptz NOT NULL DEFAULT now(),
+          created_at    timestamptz NOT NULL DEFAULT ${t.now},
           PRIMARY KEY (scope, alias)
         )`);
       // Every change, numbered per key (n = 1, 2, …): `history` lists it, `revert` reads it.
       await knex.raw(`
         CREATE TABLE faq_history (
-          id          bigserial PRIMARY KEY,
+          id          ${t.serialKey},
           scope       text NOT NULL,
           key         text NOT NULL,
           n           integer NOT NULL,
@@ -44,7 +45,7 @@ export const FAQ_MIGRATIONS: Migration[] = [
           answer      text NULL,
           note        text NULL,
           actor       text NOT NULL,
-          at          timestamptz NOT NULL DEFAULT now(),
+          at          timestamptz NOT NULL DEFAULT ${t.now},
           CONSTRAINT faq_history_key_n_unique UNIQUE (scope, key, n)
         )`);
       await knex.raw(`
@@ -52,7 +53,7 @@ export const FAQ_MIGRATIONS: Migration[] = [
           room_id          text PRIMARY KEY,
           shortcut_enabled boolean NULL,
           updated_by       text NOT NULL,
-          updated_at       timestamptz NOT NULL DEFAULT now()
+          updated_at       timestamptz NOT NULL DEFAULT ${t.now}
         )`);
     },
     async down(knex: Knex) {

@@ -7,5 +7,6 @@ export { UserInputError } from "../../errors";
 export { moduleLogger as agentLogger } from "../../logging/logger";
 export { storableText, toJsonb, affectedRows, type Queryable } from "../../store/database";
 export type { Migration } from "../../store/migrations";
+export { ddlTypes } from "../../store/sqlDialect";
 export { validateSection, type SectionSpec, type SectionValues } from "../../config/fields";
 export { messageContent as renderedContent } from "../../queue/renderMessage";

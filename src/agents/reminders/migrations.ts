@@ -1,11 +1,12 @@
 import type { Knex } from "knex";
-import type { Migration } from "../kit";
+import { ddlTypes, type Migration } from "../kit";
 
 /**
  * The Reminders agent's tables (recorded as `reminders/<name>`). Due times themselves live in
  * the core scheduler (scheduled_items); `item_id` links a reminder to its scheduled item.
  */
 async function up001(knex: Knex): Promise<void> {
+  const t = ddlTypes(knex);
   await knex.raw(`
     CREATE TABLE reminders (
       id              text PRIMARY KEY,
@@ -24,8 +25,8 @@ async function up001(knex: Knex): Promise<void> {
       fired_count     integer NOT NULL DEFAULT 0,
       last_fired_at   timestamptz NULL,
       source_event_id text NULL,
-      created_at      timestamptz NOT NULL DEFAULT now(),
-      updated_at      timestamptz NOT NULL DEFAULT now()
+      created_at      timestamptz NOT NULL DEFAULT ${t.now},
+      updated_at      timestamptz NOT NULL DEFAULT ${t.now}
     )`);
   await knex.raw(`CREATE INDEX reminders_owner_status_idx ON reminders (owner, status)`);
   await knex.raw(`CREATE INDEX reminders_room_status_idx ON reminders (room_id, status)`);
@@ -36,7 +37,7 @@ async function up001(knex: Knex): Promise<void> {
       reminder_id       text NOT NULL REFERENCES reminders (id) ON DELETE CASCADE,
       user_id           text NOT NULL,
       reaction_event_id text NULL,
-      created_at        timestamptz NOT NULL DEFAULT now(),
+      created_at        timestamptz NOT NULL DEFAULT ${t.now},
       PRIMARY KEY (reminder_id, user_id)
     )`);
   await knex.raw(
@@ -54,7 +55,7 @@ async function up001(knex: Knex): Promise<void> {
       kind        text NOT NULL
                   CONSTRAINT reminder_messages_kind_check CHECK (kind IN ('confirmation', 'delivery')),
       event_id    text NULL,
-      created_at  timestamptz NOT NULL DEFAULT now()
+      created_at  timestamptz NOT NULL DEFAULT ${t.now}
     )`);
   await knex.raw(`CREATE INDEX reminder_messages_event_idx ON reminder_messages (event_id)`);
   await knex.raw(
@@ -73,24 +74,33 @@ async function down001(knex: Knex): Promise<void> {
  * set in reply to (quoted and linked when it fires), and `--until-ack` repeats.
  */
 async function up002(knex: Knex): Promise<void> {
-  await knex.raw(`
-    ALTER TABLE reminders
-      ADD COLUMN thread_root    text NULL,
-      ADD COLUMN quote_event_id text NULL,
-      ADD COLUMN quote_sender   text NULL,
-      ADD COLUMN until_ack      boolean NOT NULL DEFAULT false,
-      ADD COLUMN nag_item_id    uuid NULL,
-      ADD COLUMN nag_count      integer NOT NULL DEFAULT 0`);
+  // One column per statement: SQLite's ALTER TABLE adds one at a time.
+  for (const column of [
+    "thread_root    text NULL",
+    "quote_event_id text NULL",
+    "quote_sender   text NULL",
+    "until_ack      boolean NOT NULL DEFAULT false",
+    "nag_item_id    uuid NULL",
+    "nag_count      integer NOT NULL DEFAULT 0",
+  ]) {
+    await knex.raw(`ALTER TABLE reminders ADD COLUMN ${column}`);
+  }
   // An edited command finds the reminder its original created.
   await knex.raw(`CREATE INDEX reminders_source_event_idx ON reminders (source_event_id)`);
 }
 
 async function down002(knex: Knex): Promise<void> {
   await knex.raw(`DROP INDEX IF EXISTS reminders_source_event_idx`);
-  await knex.raw(`
-    ALTER TABLE reminders
-      DROP COLUMN thread_root, DROP COLUMN quote_event_id, DROP COLUMN quote_sender,
-      DROP COLUMN until_ack, DROP COLUMN nag_item_id, DROP COLUMN nag_count`);
+  for (const column of [
+    "thread_root",
+    "quote_event_id",
+    "quote_sender",
+    "until_ack",
+    "nag_item_id",
+    "nag_count",
+  ]) {
+    await knex.raw(`ALTER TABLE reminders DROP COLUMN ${column}`);
+  }
 }
 
 /** In order; never rename one (names are recorded in the migration table). */

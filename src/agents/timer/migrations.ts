@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import type { Migration } from "../kit";
+import { ddlTypes, type Migration } from "../kit";
 
 /**
  * Timers (recorded as `timer/<name>`). A running timer has `due_at` and the id of its item in
@@ -10,6 +10,7 @@ export const TIMER_MIGRATIONS: Migration[] = [
   {
     name: "001_timers",
     async up(knex: Knex) {
+      const t = ddlTypes(knex);
       await knex.raw(`
         CREATE TABLE timers (
           id              text PRIMARY KEY,
@@ -23,7 +24,7 @@ export const TIMER_MIGRATIONS: Migration[] = [
           remaining_ms    bigint NULL,
           item_id         uuid NULL,
           source_event_id text NULL,
-          created_at      timestamptz NOT NULL DEFAULT now()
+          created_at      timestamptz NOT NULL DEFAULT ${t.now}
         )`);
       await knex.raw(`CREATE INDEX timers_owner_idx ON timers (owner, created_at)`);
       await knex.raw(`CREATE INDEX timers_room_idx ON timers (room_id)`);

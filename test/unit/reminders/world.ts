@@ -11,6 +11,7 @@ import type { MatrixEvent, RoomFacts } from "../../../src/agents/types";
 import { remindersAgent } from "../../../src/agents/reminders";
 import { timerAgent } from "../../../src/agents/timer";
 import type { AgentDefinition } from "../../../src/agents/types";
+import { truncate } from "../../support/truncate";
 
 /** Power levels per room and user, as a test sets them. */
 export class FakeFacts implements RoomFacts {
@@ -202,9 +203,10 @@ export async function createWorld(
       return sent;
     },
     async reset() {
-      await db.knex.raw(
-        `TRUNCATE reminders, reminder_subscribers, reminder_messages, scheduled_items, outbox, user_prefs, inbound_events${opts.withTimer ? ", timers" : ""} CASCADE`,
-      );
+      await truncate(db, [
+        ...["reminders", "reminder_subscribers", "reminder_messages", "scheduled_items", "outbox"],
+        ...["user_prefs", "inbound_events", ...(opts.withTimer ? ["timers"] : [])],
+      ]);
       seen.clear();
       facts.levels.clear();
       world.now = T0;
