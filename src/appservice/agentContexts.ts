@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { moduleLogger } from "../logging/logger";
+import { lazyChild, moduleLogger } from "../logging/logger";
 import { Outbox } from "../store/outbox";
 import type { ScheduleStore } from "../store/scheduleStore";
 import type { ResolvedAgent } from "../agents/agentConfig";
@@ -110,7 +110,7 @@ export class AgentContexts {
         db,
         agent,
         now,
-        log.child({ agent: agent.id, roomId: event.room_id, eventId: event.event_id }),
+        lazyChild(log, { agent: agent.id, roomId: event.room_id, eventId: event.event_id }),
       ),
       event,
       roomId: event.room_id,

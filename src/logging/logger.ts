@@ -77,3 +77,18 @@ export function moduleLogger(module: string): Logger {
     },
   });
 }
+
+/**
+ * `parent.child(bindings)`, made on first use: a per-event logger (an agent's context) costs
+ * nothing when nothing logs, instead of scrubbing and serializing its bindings for every command.
+ */
+export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  return new Proxy({} as Logger, {
+    get(_target, prop) {
+      child ??= parent.child(bindings);
+      const value = Reflect.get(child, prop, child);
+      return typeof value === "function" ? value.bind(child) : value;
+    },
+  });
+}
