@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import { moduleLogger, registerSecrets } from "../logging/logger";
-import { ConfigError, errorMessage } from "../errors";
+import { BridgeError, ConfigError, errorMessage } from "../errors";
 import type { BridgeConfig } from "../config/bridgeConfig";
 import type { Registration } from "../appservice/registration";
 import type { HomeserverClient } from "../appservice/homeserverClient";
@@ -79,7 +79,10 @@ export async function startEncryption(
     crypto.active = false;
     await crypto.stop();
     log.error(
-      { err: errorMessage(err) },
+      {
+        err: errorMessage(err),
+        ...(err instanceof BridgeError ? { code: err.code, hint: err.hint } : {}),
+      },
       "Encryption is OFF for this run: the agents' encrypted devices could not be set up (they are retried at the next start)",
     );
     return;

@@ -19,6 +19,7 @@ import { clearEvent } from "./clearEvent";
 import { CatchUpStore } from "./catchUpStore";
 import { ToDeviceCatchUp } from "./toDeviceCatchUp";
 import { KeyWaiters } from "./keyWaiters";
+import { refuseLostStore } from "./lostStore";
 
 const log = moduleLogger("crypto/manager");
 
@@ -103,8 +104,10 @@ export class CryptoManager {
     const started = Date.now();
     const userIds = [...this.agentUserIds];
     for (const userId of userIds) {
-      const deviceId = (await this.store.device(userId))?.deviceId ?? (await deviceFor(userId));
+      const row = await this.store.device(userId);
+      const deviceId = row?.deviceId ?? (await deviceFor(userId));
       if (!deviceId) throw new BridgeError("CRYPTO_NO_DEVICE", `The homeserver made no device for ${userId}`);
+      if (!row) await refuseLostStore(this.client, userId, deviceId);
       const sender = new RequestSender(this.wasm, this.client, userId, deviceId);
       const machine = new AgentMachine(this.wasm, this.store, this.lock, sender, (keys) =>
         this.waiters.arrived(keys),

@@ -1,6 +1,9 @@
 import { BridgeFixture } from "../harness/bridgeFixture";
 import { createHuman, type Human, type PlainEvent } from "../harness/human";
+import { join } from "node:path";
 import { checkEncryptionFeeds } from "../../src/crypto/doctorCheck";
+import { AgentBridge } from "../../src/appservice/agentBridge";
+import { configureLogging } from "../../src/logging/logger";
 
 /**
  * Encrypted conversations against a real Synapse (with the MSC2409/MSC3202 switches), the human
@@ -98,5 +101,37 @@ describe("encrypted conversations", () => {
       message: expect.stringContaining("org.matrix.msc3202"),
     });
     await fixture.startBridge();
+  });
+
+  it("a known device whose crypto store is lost gets no new identity: encryption off, with the way out", async () => {
+    const crypto = alice.client.getCrypto()!;
+    const identity = async () =>
+      (await crypto.getUserDeviceInfo([echo], true)).get(echo)?.get("MATRIX_AGENT_BRIDGE")?.getIdentityKey();
+    const before = await identity();
+    await fixture.stopBridge();
+    const lines: string[] = [];
+    configureLogging({ level: "warn", format: "json" }, { write: (line: string) => void lines.push(line) });
+    // The same homeserver, registration and device id; an empty database (the store is gone).
+    const database = { ...fixture.config.database, data_dir: join(fixture.dir, "lost-store") };
+    const lost = new AgentBridge({ ...fixture.config, database }, { registration: fixture.registration });
+    try {
+      await lost.start();
+      expect(lost.encryptionActive).toBe(false);
+    } finally {
+      await lost.stop();
+      configureLogging({ level: fixture.config.logging.level, format: "json" });
+    }
+    const refusal = lines
+      .map((l) => JSON.parse(l) as { code?: string; err?: string; hint?: string })
+      .find((l) => l.code === "CRYPTO_STORE_LOST");
+    expect(refusal?.err).toContain("MATRIX_AGENT_BRIDGE");
+    expect(refusal?.hint).toContain("delivery.device_id");
+    // Nothing new was uploaded for the device: the original store still drives it.
+    expect(await identity()).toBe(before);
+    await fixture.startBridge();
+    const question = await alice.sendText(dm, "after the lost store");
+    const answer = await alice.waitForEvent(dm, repliesTo(question), 30_000);
+    expect(answer.encrypted).toEqual({ decrypted: true });
+    expect(answer.content.body).toBe("after the lost store");
   });
 });

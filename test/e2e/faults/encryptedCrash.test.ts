@@ -1,6 +1,6 @@
 /**
  * SIGKILL in an encrypted DM (bridge in a child process, human on matrix-js-sdk's Rust crypto):
- * mid-send (see POINTS for the points left out and why),
+ * after the claim, mid-decryption and mid-send (see POINTS),
  * on PGlite and PostgreSQL. Afterwards: the same device, every command answered exactly once, no
  * decryption failure on either side. And two bridge processes on one PostgreSQL, the homeserver's
  * transactions shared between them in turn: nothing lost, nothing twice, no machine saved by both.
@@ -28,11 +28,10 @@ const BURST = 5;
  * the time it was down never come in a transaction. The restarted bridge reads them back from the
  * device inbox (to-device catch-up, src/crypto/toDeviceCatchUp.ts).
  *
- * Not `mid-decryption`, for now: it passed in the engineer's runs but failed on both
- * databases in a clean-clone CI run of the whole suite (the restarted bridge never answered the
- * burst within 90 s); until that is understood the case is out of `npm test` rather than flaky in it.
+ * `mid-decryption`: the machine took in the burst's room key and was killed before saving; the
+ * restarted one takes it in again from the feed row its save would have consumed.
  */
-const POINTS: FaultPoint[] = ["after-claim", "during-send"];
+const POINTS: FaultPoint[] = ["after-claim", "mid-decryption", "during-send"];
 
 describe("SIGKILL in an encrypted DM (bridge in a child process)", () => {
   let fixture: BridgeFixture;
