@@ -125,7 +125,8 @@ describe("encrypted conversations", () => {
       .map((l) => JSON.parse(l) as { code?: string; err?: string; hint?: string })
       .find((l) => l.code === "CRYPTO_STORE_LOST");
     expect(refusal?.err).toContain("MATRIX_AGENT_BRIDGE");
-    expect(refusal?.hint).toContain("delivery.device_id");
+    expect(refusal?.hint).toContain("crypto_store");
+    expect(refusal?.hint).toContain("agent_devices");
     // Nothing new was uploaded for the device: the original store still drives it.
     expect(await identity()).toBe(before);
     await fixture.startBridge();
