@@ -4,6 +4,7 @@ import { moduleLogger } from "../logging/logger";
 import { UserInputError, errorMessage } from "../errors";
 import { needsHomeserver } from "../store/transactionScope";
 import type { OutgoingMessage } from "../agents/types";
+import { RetryWithSavepoints, savepoint } from "./savepoints";
 
 const log = moduleLogger("appservice/containment");
 
@@ -30,11 +31,13 @@ export async function runContained(
   fn: (db: Knex.Transaction) => Promise<void>,
 ): Promise<ContainedOutcome> {
   try {
-    await trx.transaction(fn);
+    // A savepoint, except in a batch running without any (savepoints.ts): there a failure after
+    // the agent wrote re-runs the batch with savepoints, and this catch then sees it.
+    await savepoint(trx, fn);
     return "ok";
   } catch (err) {
     // Not the agent's failure: the whole transaction re-runs once the homeserver answered.
-    if (needsHomeserver(err)) throw err;
+    if (needsHomeserver(err) || err instanceof RetryWithSavepoints) throw err;
     if (err instanceof UserInputError) {
       await hooks.reply(err.message);
       return "user_error";

@@ -38,6 +38,11 @@ export class DirectMessages {
     return agentId;
   }
 
+  /** The agent id of the DM in this room when this process already knows the room is one. */
+  knownAgentFor(roomId: string): string | undefined {
+    return this.agentByRoom.get(roomId);
+  }
+
   /** Every DM room id in the store (to tell routing at start-up which rooms are DMs). */
   async allRoomIds(): Promise<string[]> {
     return (await new RoomStore(this.knex).byKind("dm")).map((r) => r.roomId);

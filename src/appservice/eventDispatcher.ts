@@ -55,6 +55,13 @@ export class EventDispatcher implements EventHandlers {
     return userId === this.deps.intents.botUserId || this.deps.host.byUserId(userId) !== undefined;
   }
 
+  /** A plain message in a DM this process knows, from a person: prepared and handled without the homeserver. */
+  canHandleInClaim = (event: MatrixEvent): boolean =>
+    event.type === "m.room.message" &&
+    event.state_key === undefined &&
+    !this.isOurs(event.sender) &&
+    this.deps.dms.knownAgentFor(event.room_id) !== undefined;
+
   prepare = async (event: MatrixEvent): Promise<Prepared> => {
     if (this.invites.isForUs(event)) {
       const invite = await this.invites.answer(event);
@@ -70,13 +77,16 @@ export class EventDispatcher implements EventHandlers {
     if (event.type === "m.room.encryption") this.encrypted.active?.rooms.note(event.room_id);
     if (event.type === "m.room.encrypted" && this.encrypted.active)
       return this.encrypted.prepare(event, this.prepare);
-    if (event.type === "m.room.message" && (await this.deps.admin?.bot.prepare(event, this.deps.admin.knex)))
-      return undefined;
     // Fill what the handler reads, so the transaction is served from the caches: routing asks
     // only about the agents a message could be for (a DM needs no homeserver at all).
     if (event.type === "m.room.message") {
+      // A DM with an agent is not the bot's command room (a room has one row in bridge_rooms):
+      // known DMs skip that lookup.
+      const dmAgentId = await this.deps.dms.agentFor(event.room_id);
+      if (dmAgentId === undefined && (await this.deps.admin?.bot.prepare(event, this.deps.admin.knex)))
+        return undefined;
       const route = await routeMessage(event, this.deps.host.agents, {
-        dmAgentId: await this.deps.dms.agentFor(event.room_id),
+        dmAgentId,
         isJoined: (userId) => this.warmJoined(event.room_id, userId),
       });
       if (route.kind === "help") await this.warmAgentsInRoom(event.room_id);
@@ -200,8 +210,8 @@ export class EventDispatcher implements EventHandlers {
   }
 
   private async onMessage(event: MatrixEvent, trx: Knex.Transaction, effects: EventEffects): Promise<void> {
-    if (await this.deps.admin?.bot.handle(event, trx, effects)) return;
     const dmAgentId = await this.deps.dms.agentFor(event.room_id, trx);
+    if (dmAgentId === undefined && (await this.deps.admin?.bot.handle(event, trx, effects))) return;
     effects.afterCommit(() => this.deps.noteRoom?.(event.room_id, dmAgentId !== undefined));
     const route = await routeMessage(event, this.deps.host.agents, {
       dmAgentId,

@@ -2,10 +2,11 @@ import type { Knex } from "knex";
 import { moduleLogger } from "../logging/logger";
 import { errorMessage } from "../errors";
 import { faultPoint } from "../faultPoints";
-import type { Inbox, InboundEvent } from "../store/inbox";
+import type { Inbox } from "../store/inbox";
 import type { MatrixEvent } from "../agents/types";
 import type { EventHandlers } from "./eventBatch";
 import { RoomBatches } from "./roomBatches";
+import { InlineHandling } from "./inlineHandling";
 import {
   DEFAULT_PIPELINE_OPTIONS,
   type PipelineObserver,
@@ -29,25 +30,24 @@ const MAX_HOLD_MS = 30_000;
  * Exactly-once handling of incoming events.
  *
  * 1. `receive` claims a push's events in one atomic INSERT … ON CONFLICT DO NOTHING before the
- *    homeserver gets its 200; replays and duplicates claim nothing and do nothing. Events nobody
- *    will act on (`isInert`) are recorded as handled in that same statement and cost nothing more.
- * 2. The others queue per room. A room's queue is handled in batches: each event is prepared
- *    first (the only step that may call the homeserver), then the batch runs in one database
- *    transaction that locks the events' rows, skips any no longer claimed, handles each in its own
- *    savepoint and marks them handled: an event's effects (agent writes, outbox rows) commit
- *    together with that mark or not at all, and a second handler (another process, a recovery
- *    pass) finds it handled and does nothing.
+ *    homeserver gets its 200; replays and duplicates claim nothing. Inert events (`isInert`) are
+ *    recorded as handled in that statement; commands in DMs are handled in the claim's
+ *    transaction when nothing of their room waits (inlineHandling.ts).
+ * 2. The others queue per room, handled in batches (roomBatches.ts, eventBatch.ts): each event is
+ *    prepared (the only step that may call the homeserver), then one transaction takes the rows
+ *    still claimed, runs the handlers and commits their effects together with the mark.
  * 3. Events of one room run in order (earlier unhandled events of the room, even ones another
  *    process claimed, join the batch first); different rooms run concurrently.
  * 4. `recover` (at start) and a periodic sweep handle what was claimed but not handled: events of
- *    a process that died, and everything claimed while the in-memory queue was full. Until
- *    `recover` runs, received events are only claimed, so nothing runs before the agents start.
+ *    a dead process, and what was claimed while the in-memory queue was full. Until `recover`
+ *    runs, received events are only claimed, so nothing runs before the agents start.
  */
 export class EventPipeline {
   private readonly rooms = new Map<string, RoomQueue>();
   private readonly queued = new Set<string>();
   private readonly handlers: EventHandlers;
   private readonly batches: RoomBatches;
+  private readonly inline: InlineHandling;
   /**
    * paused: claim only (before start). direct: claim, then queue in memory. backlog: claim only;
    * a drain loop reads claimed events from the database in order. stopped: claim only, for good.
@@ -73,6 +73,14 @@ export class EventPipeline {
   ) {
     this.opts = { ...DEFAULT_PIPELINE_OPTIONS, ...opts };
     this.handlers = typeof handlers === "function" ? { handle: handlers } : handlers;
+    this.inline = new InlineHandling(
+      inbox,
+      this.handlers,
+      observer,
+      afterCommit,
+      (roomId) => this.rooms.has(roomId),
+      this.opts.orderAcrossProcesses,
+    );
     this.batches = new RoomBatches({
       knex,
       inbox,
@@ -80,13 +88,12 @@ export class EventPipeline {
       observer,
       opts: this.opts,
       afterCommit,
-      stopped: () => this.stopped,
+      stopped: () => this.mode === "stopped",
       isQueued: (id) => this.queued.has(id),
       sleep: (ms) => this.sleepers.sleep(ms),
     });
   }
 
-  /** Resolves once the events are durably claimed (the caller may then answer 200). */
   /**
    * Handling waits (claims go on) until `work` settles, at most MAX_HOLD_MS: gap recovery reads
    * what a homeserver lost before the events pushed after the loss are handled, so a room's
@@ -101,25 +108,18 @@ export class EventPipeline {
     });
   }
 
+  /** Resolves once the events are durably claimed (the caller may then answer 200). */
   async receive(events: MatrixEvent[], opts: ReceiveOptions = {}): Promise<void> {
     if (events.length === 0 && !opts.inClaim) return;
     this.receiving++;
     try {
-      const inert = new Set<string>();
-      const toHandle: MatrixEvent[] = [];
-      for (const e of events) {
-        if (this.isInert(e)) inert.add(e.event_id);
-        else toHandle.push(e);
-      }
-      const hook = opts.inClaim;
-      const { toHandle: claimed, ignored } = await this.inbox.claimBatch(
-        events as unknown as InboundEvent[],
-        {
-          inert,
-          inClaim: hook && ((trx) => hook(trx, toHandle)),
-        },
-      );
-      this.observer.received?.(events.length, claimed.length, ignored.length);
+      const inert = new Set(events.filter((e) => this.isInert(e)).map((e) => e.event_id));
+      const toHandle = events.filter((e) => !inert.has(e.event_id));
+      // Commands that can be handled in the claim's own transaction (inlineHandling.ts).
+      const mayInline = this.mode === "direct" && !this.holding && !opts.recovered;
+      const result = await this.inline.claim(events, { inert, toHandle, mayInline, inClaim: opts.inClaim });
+      const claimed = result.toHandle;
+      this.observer.received?.(events.length, claimed.length + result.inlined.length, result.ignored.length);
       faultPoint("after-claim");
       if (claimed.length === 0 || this.mode !== "direct") return; // the drain picks them up
       if (this.queued.size + claimed.length > this.opts.maxQueued) {
@@ -178,10 +178,6 @@ export class EventPipeline {
     ]);
     clearTimeout(timer);
     if (timedOut) log.warn({ running: running.length }, "Stopped before every running batch committed");
-  }
-
-  private get stopped(): boolean {
-    return this.mode === "stopped";
   }
 
   /** Events in memory waiting or running (for metrics). */
@@ -286,8 +282,10 @@ export class EventPipeline {
         for (const e of room.events.splice(0)) this.queued.delete(e.event_id);
         return;
       }
-      if (this.holding) await this.holding;
-      if (this.stopped) continue;
+      if (this.holding) {
+        await this.holding; // then round again: the pipeline may have stopped meanwhile
+        continue;
+      }
       const head = room.events.slice(0, this.opts.batchSize);
       room.inBatch = head.length;
       const done = await this.batches.run(head).finally(() => (room.inBatch = 0));

@@ -52,31 +52,26 @@ export class RoomBatches {
    */
   async run(head: MatrixEvent[]): Promise<number> {
     const started = Date.now();
+    const prepared = await this.prepareAll(head, started);
+    if (typeof prepared === "number") return prepared;
+    let items = prepared;
     let earlier: MatrixEvent[] = [];
-    if (this.ctl.opts.orderAcrossProcesses) {
-      try {
-        earlier = await this.earlierUnhandled(head[0]);
-      } catch (err) {
-        return this.attemptFailed(head[0], err, started);
-      }
-    }
-    const items: BatchItem[] = [];
-    for (const event of [...earlier, ...head]) {
-      if (this.ctl.stopped()) break;
-      faultPoint("before-handle");
-      try {
-        items.push({ event, prepared: await this.ctl.handlers.prepare?.(event) });
-      } catch (err) {
-        if (items.length) break; // handle what is prepared; this one heads the next batch
-        return earlier.includes(event)
-          ? this.attemptFailed(event, err, started).then(() => 0)
-          : this.attemptFailed(event, err, started);
-      }
-    }
-    if (items.length === 0) return 0;
     let result;
     try {
-      result = await handleBatch(this.ctl.knex, this.ctl.inbox, this.ctl.handlers, items);
+      // Several processes on one database: the batch is taken only if no earlier event of the
+      // room is claimed outside it (one statement); otherwise those earlier events join it first.
+      const shared = this.ctl.opts.orderAcrossProcesses;
+      result = await handleBatch(this.ctl.knex, this.ctl.inbox, this.ctl.handlers, items, {
+        onlyIfFirstInRoom: shared,
+      });
+      if (result.notFirst) {
+        earlier = await this.earlierUnhandled(head[0]);
+        const before = await this.prepareAll(earlier, started, true);
+        // Stopping, or an earlier event could not be prepared: none of the head may go before it.
+        if (typeof before === "number" || this.ctl.stopped()) return 0;
+        items = [...before, ...items];
+        result = await handleBatch(this.ctl.knex, this.ctl.inbox, this.ctl.handlers, items);
+      }
     } catch (err) {
       const first = items[0].event;
       return (await this.attemptFailed(first, err, started)) && !earlier.includes(first) ? 1 : 0;
@@ -107,6 +102,31 @@ export class RoomBatches {
       }
     }
     return finished;
+  }
+
+  /**
+   * Prepares events in order (the only step that may call the homeserver). Returns the prepared
+   * ones up to the first that failed (that one heads the next batch), or, when the first fails,
+   * how many events of the head are done (0: try again).
+   */
+  private async prepareAll(
+    events: MatrixEvent[],
+    started: number,
+    earlier = false,
+  ): Promise<BatchItem[] | number> {
+    const items: BatchItem[] = [];
+    for (const event of events) {
+      if (this.ctl.stopped()) break;
+      faultPoint("before-handle");
+      try {
+        items.push({ event, prepared: await this.ctl.handlers.prepare?.(event) });
+      } catch (err) {
+        if (items.length && !earlier) break; // handle what is prepared; this one heads the next batch
+        const done = await this.attemptFailed(event, err, started);
+        return earlier ? 0 : done;
+      }
+    }
+    return items.length || earlier ? items : 0;
   }
 
   /** Earlier unhandled events of the room that are not queued here (another process's, or stranded). */

@@ -92,32 +92,53 @@ export class Inbox {
     return claimEvents(this.knex, events, opts);
   }
 
-  /** Marks claimed events as handled, in one statement. Pass the transaction that applied their effects. */
-  async markHandledMany(trx: Queryable, eventIds: readonly string[]): Promise<number> {
-    if (eventIds.length === 0) return 0;
-    const n = await trx("inbound_events")
-      .whereIn("event_id", eventIds as string[])
-      .update({ status: "handled", error: null, handled_at: trx.fn.now() });
-    return affectedRows(n);
-  }
-
   /**
-   * Locks the rows of a batch of events for the rest of `trx` (in event_id order, so two processes
-   * locking overlapping batches cannot deadlock) and returns each one's status.
+   * Takes a batch of claimed events for handling in `trx`, in one statement: those still
+   * `claimed` are marked handled (and so locked for the rest of `trx`; their effects commit with
+   * the mark or not at all) and returned. A second handler waits for `trx` on the row lock, then
+   * finds them handled. With `onlyIfFirstInRoom`, nothing is taken while the room has claimed
+   * events outside the batch that arrived before its first one (another process's, or stranded): the caller takes those first.
    */
-  async lockManyForHandling(
+  async takeForHandling(
     trx: Knex.Transaction,
     eventIds: readonly string[],
-  ): Promise<Map<string, InboundStatus>> {
-    const out = new Map<string, InboundStatus>();
-    if (eventIds.length === 0) return out;
-    const rows = (await trx("inbound_events")
-      .select("event_id", "status")
+    onlyIfFirstInRoom?: { roomId: string },
+  ): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const ids = eventIds as string[];
+    let query = trx("inbound_events").whereIn("event_id", ids).andWhere("status", "claimed");
+    if (onlyIfFirstInRoom) {
+      query = query.whereNotExists(
+        trx("inbound_events as earlier")
+          .select("earlier.event_id")
+          .where("earlier.status", "claimed")
+          .andWhere("earlier.room_id", storableText(onlyIfFirstInRoom.roomId))
+          .whereNotIn("earlier.event_id", ids)
+          .andWhere("earlier.seq", "<", trx("inbound_events").select("seq").where("event_id", ids[0])),
+      );
+    }
+    const rows = (await query
+      .update({ status: "handled", error: null, handled_at: trx.fn.now() })
+      .returning("event_id")) as { event_id: string }[];
+    return new Set(rows.map((r) => r.event_id));
+  }
+
+  /** Gives events taken by `takeForHandling` back (still claimed), e.g. when their handler needs the homeserver first. */
+  async untake(trx: Queryable, eventIds: readonly string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    await trx("inbound_events")
       .whereIn("event_id", eventIds as string[])
-      .orderBy("event_id")
-      .forUpdate()) as { event_id: string; status: InboundStatus }[];
-    for (const row of rows) out.set(row.event_id, row.status);
-    return out;
+      .update({ status: "claimed", handled_at: null });
+  }
+
+  /** Those of `roomIds` that have claimed (not yet handled) events. */
+  async roomsWithClaims(roomIds: readonly string[]): Promise<string[]> {
+    if (roomIds.length === 0) return [];
+    const rows = (await this.knex("inbound_events")
+      .distinct("room_id")
+      .where({ status: "claimed" })
+      .whereIn("room_id", roomIds.map(storableText))) as { room_id: string }[];
+    return rows.map((r) => r.room_id);
   }
 
   /** Marks a claimed event as handled. Pass the transaction that applied the event's effects. */

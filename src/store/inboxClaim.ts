@@ -28,8 +28,13 @@ export interface ClaimOptions {
    * statement itself, so they cost no transaction of their own, and still dedupe replays.
    */
   inert?: ReadonlySet<string>;
+  /**
+   * Events handled inside the claim's transaction (see inlineHandling.ts): recorded as handled
+   * like inert ones; `inClaim` is told which of them are new, and handles those.
+   */
+  inline?: ReadonlySet<string>;
   /** Runs inside the claim's transaction (other durable parts of the same push). */
-  inClaim?(trx: Knex.Transaction): Promise<void>;
+  inClaim?(trx: Knex.Transaction, newInline: string[]): Promise<void>;
 }
 
 export interface ClaimResult {
@@ -37,6 +42,8 @@ export interface ClaimResult {
   toHandle: string[];
   /** Newly recorded inert events (already marked handled). */
   ignored: string[];
+  /** Newly claimed events of `inline`, handled in the claim's transaction. */
+  inlined: string[];
 }
 
 /**
@@ -70,7 +77,7 @@ export async function claimEvents(
       throw new BridgeError("INVALID_EVENT", "Cannot claim an event without a storable event_id");
     }
     if (rows.has(eventId)) continue;
-    const inert = opts.inert?.has(eventId) === true;
+    const inert = opts.inert?.has(eventId) === true || opts.inline?.has(eventId) === true;
     rows.set(eventId, {
       event_id: eventId,
       room_id: optionalText(event.room_id),
@@ -82,7 +89,7 @@ export async function claimEvents(
     });
   }
   const all = [...rows.values()];
-  if (all.length === 0 && !opts.inClaim) return { toHandle: [], ignored: [] };
+  if (all.length === 0 && !opts.inClaim) return { toHandle: [], ignored: [], inlined: [] };
   for (let attempt = 1; ; attempt++) {
     try {
       const claimed = await knex.transaction(async (trx) => {
@@ -91,16 +98,22 @@ export async function claimEvents(
         for (let i = 0; i < all.length; i += chunk) {
           for (const id of await insertChunk(trx, all.slice(i, i + chunk))) ids.add(id);
         }
-        await opts.inClaim?.(trx);
+        await opts.inClaim?.(
+          trx,
+          [...rows.keys()].filter((id) => ids.has(id) && opts.inline?.has(id) === true),
+        );
         faultPoint("before-claim-commit");
         return ids;
       });
       const toHandle: string[] = [];
       const ignored: string[] = [];
+      const inlined: string[] = [];
       for (const [id, row] of rows) {
-        if (claimed.has(id)) (row.status === "claimed" ? toHandle : ignored).push(id);
+        if (!claimed.has(id)) continue;
+        if (row.status === "claimed") toHandle.push(id);
+        else (opts.inline?.has(id) ? inlined : ignored).push(id);
       }
-      return { toHandle, ignored };
+      return { toHandle, ignored, inlined };
     } catch (err) {
       // Should not happen given the ordering (see insertChunk); the transaction was rolled back
       // as a whole, so retrying cannot claim anything twice.

@@ -93,15 +93,19 @@ describe.each(backendCases())("batched pipeline on %s", (_name, backend) => {
   });
 
   it("handles a room's queued events in one transaction; a failing one is rolled back alone", async () => {
-    const txids = new Set<string>();
     const p = new EventPipeline(
       db.knex,
       inbox,
       {
         handle: async (event, trx) => {
-          // Savepoints share their transaction's id.
-          txids.add(await transactionId(trx));
-          await reply(trx, event);
+          // Savepoints share their transaction's id: the replies that commit say which it was.
+          await outbox.enqueue(trx, {
+            roomId: event.room_id,
+            sender: AGENT,
+            type: "m.room.message",
+            content: { body: String(event.content.body), txid: await transactionId(trx) },
+            sourceEventId: event.event_id,
+          });
           if (String(event.content.body).includes("boom")) throw new Error("boom");
         },
       },
@@ -110,10 +114,78 @@ describe.each(backendCases())("batched pipeline on %s", (_name, backend) => {
     await p.receive([ev("a", 1), ev("a", 2, "a boom"), ev("a", 3), ev("a", 4)]);
     await p.recover();
     await p.idle();
-    expect(await replies("a")).toEqual(["a 1", "a 3", "a 4"]);
+    const rows = await outbox.listForRoom("!a:example.org");
+    expect(rows.map((r) => String(r.content.body))).toEqual(["a 1", "a 3", "a 4"]);
     expect((await inbox.get("$a-2"))?.status).toBe("failed");
     expect((await inbox.counts()).handled).toBe(3);
-    expect(txids.size).toBe(1);
+    expect(new Set(rows.map((r) => r.content.txid)).size).toBe(1);
+    await p.stop(1000);
+  });
+
+  it("takes, handles and marks a batch in one statement and a commit, with no savepoint unless one fails", async () => {
+    const statements: string[] = [];
+    const onQuery = (q: { sql: string }) => statements.push(q.sql.trim().split(/\s+/)[0].toUpperCase());
+    const p = new EventPipeline(
+      db.knex,
+      inbox,
+      async (event, trx) => {
+        const body = String(event.content.body);
+        if (body.includes("early boom")) throw new Error("boom before writing");
+        await reply(trx, event);
+        if (body.includes("late boom")) throw new Error("boom after writing");
+      },
+      () => undefined,
+    );
+    await p.receive([ev("a", 1), ev("a", 2), ev("a", 3)]);
+    db.knex.on("query", onQuery);
+    await p.recover();
+    await p.idle();
+    // The backlog read (a page, then an empty page), then the batch: BEGIN, the take (an UPDATE
+    // of the claimed rows), one outbox INSERT per event, COMMIT.
+    expect(statements).toEqual([
+      "SELECT",
+      "SELECT",
+      "BEGIN;",
+      "UPDATE",
+      "INSERT",
+      "INSERT",
+      "INSERT",
+      "COMMIT;",
+    ]);
+    // The claim (PostgreSQL draws the rows' seq numbers first; SQLite needs no statement for them).
+    const claim = isSqlite(db.knex)
+      ? ["BEGIN;", "INSERT", "COMMIT;"]
+      : ["BEGIN;", "SELECT", "INSERT", "COMMIT;"];
+    // A failure before writing anything has nothing to roll back: recorded failed in the same run.
+    statements.length = 0;
+    await p.receive([ev("a", 4), ev("a", 5, "a early boom")]);
+    await p.idle();
+    expect(statements).toEqual([...claim, "BEGIN;", "UPDATE", "INSERT", "UPDATE", "COMMIT;"]);
+    // A failure after writing: the batch rolls back and runs again with a savepoint per event; the
+    // failing one is rolled back to its savepoint and recorded as failed.
+    statements.length = 0;
+    await p.receive([ev("a", 6), ev("a", 7, "a late boom")]);
+    await p.idle();
+    db.knex.off("query", onQuery);
+    expect(statements).toEqual([
+      ...claim,
+      ...["BEGIN;", "UPDATE", "INSERT", "INSERT", "ROLLBACK"], // without savepoints
+      ...[
+        "BEGIN;",
+        "UPDATE",
+        "SAVEPOINT",
+        "INSERT",
+        "RELEASE",
+        "SAVEPOINT",
+        "INSERT",
+        "ROLLBACK",
+        "UPDATE",
+        "COMMIT;",
+      ],
+    ]);
+    expect(await replies("a")).toEqual(["a 1", "a 2", "a 3", "a 4", "a 6"]);
+    expect((await inbox.get("$a-5"))?.status).toBe("failed");
+    expect((await inbox.get("$a-7"))?.status).toBe("failed");
     await p.stop(1000);
   });
 
