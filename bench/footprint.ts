@@ -2,7 +2,8 @@
  * Footprint of the real thing: `node bin/matrix-agent-bridge.js start --config …` as a
  * process on the embedded database. Time from spawn to the first 200 on /ready (on a fresh
  * database, and restarting on an existing one), resident memory idle, and idle with 10,000
- * scheduled items (far in the future) for an agent that schedules. Runs rotate per repetition.
+ * scheduled items (far in the future) for an agent that schedules. Each embedded engine
+ * (database.engine sqlite, the default, and pglite) side by side; runs rotate per repetition.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
@@ -24,13 +25,18 @@ export interface FootprintProfile {
   settleMs: number;
   /** Which starts to measure (default all three). */
   variants?: Variant[];
+  /** Which embedded engines (default both; the first is the default engine). */
+  engines?: FootprintEngine[];
 }
+
+export type FootprintEngine = "sqlite" | "pglite";
+const ENGINES: FootprintEngine[] = ["sqlite", "pglite"];
 
 export interface FootprintResult {
   profile: FootprintProfile;
   scheduledAgent: { id: string; schedules: boolean };
-  samples: { variant: Variant; rep: number; readyMs: number; rssMB: number }[];
-  table: { variant: Variant; readyMs: number; rssMB: number }[];
+  samples: { engine: FootprintEngine; variant: Variant; rep: number; readyMs: number; rssMB: number }[];
+  table: { engine: FootprintEngine; variant: Variant; readyMs: number; rssMB: number }[];
 }
 
 export type Variant = "fresh database" | "restart" | "restart, 10k scheduled";
@@ -120,13 +126,13 @@ export async function runFootprint(
   const slot = env.slot("cli");
   const agent = schedulingAgent();
   let dirs = 0;
-  const newConfig = (): { path: string; dataDir: string } => {
+  const newConfig = (engine: FootprintEngine): { path: string; dataDir: string } => {
     const dir = join(slot.dir, `run-${++dirs}`);
     mkdirSync(dir, { recursive: true });
     const dataDir = join(dir, "data");
     const raw = {
       ...slot.raw,
-      database: { data_dir: dataDir },
+      database: { data_dir: dataDir, engine },
       agents: agent.enabledByDefault ? {} : { [agent.id]: { enabled: true } },
     };
     const path = join(dir, "config.yaml");
@@ -137,34 +143,46 @@ export async function runFootprint(
   const startCli = (path: string) => CliProcess.start(path, slot.port, log);
 
   const variants = profile.variants ?? VARIANTS;
-  // Two long-lived databases: one plain, one with the scheduled items (migrated by a first start).
-  const plain = newConfig();
-  const loaded = newConfig();
-  const setup = variants.includes("restart") ? [plain, loaded] : [loaded];
-  for (const c of setup) await (await startCli(c.path)).stop();
-  const db = await openDatabase({ data_dir: loaded.dataDir });
-  try {
-    const store = new ScheduleStore(db.knex);
-    const far = Date.now() + 365 * 86_400_000;
-    await db.knex.transaction(async (trx) => {
-      for (let i = 0; i < profile.scheduled; i++) {
-        await store.add(trx, agent.id, new Date(far + i * 60_000), { text: `footprint item ${i}` });
-      }
-    });
-  } finally {
-    await db.close();
+  const engines = profile.engines ?? ENGINES;
+  // Per engine, two long-lived databases: one plain, one with the scheduled items (migrated by a first start).
+  const dbs = new Map<
+    FootprintEngine,
+    { plain: ReturnType<typeof newConfig>; loaded: ReturnType<typeof newConfig> }
+  >();
+  for (const engine of engines) {
+    const plain = newConfig(engine);
+    const loaded = newConfig(engine);
+    dbs.set(engine, { plain, loaded });
+    const setup = variants.includes("restart") ? [plain, loaded] : [loaded];
+    for (const c of setup) await (await startCli(c.path)).stop();
+    const db = await openDatabase({ data_dir: loaded.dataDir, engine });
+    try {
+      const store = new ScheduleStore(db.knex);
+      const far = Date.now() + 365 * 86_400_000;
+      await db.knex.transaction(async (trx) => {
+        for (let i = 0; i < profile.scheduled; i++) {
+          await store.add(trx, agent.id, new Date(far + i * 60_000), { text: `footprint item ${i}` });
+        }
+      });
+    } finally {
+      await db.close();
+    }
   }
-  say(`footprint: ${profile.scheduled} items scheduled for agent '${agent.id}'`);
+  say(`footprint: ${profile.scheduled} items scheduled for agent '${agent.id}' (${engines.join(", ")})`);
 
+  const runs = engines.flatMap((engine) => variants.map((variant) => ({ engine, variant })));
   const samples: FootprintResult["samples"] = [];
   for (let rep = 0; rep < profile.reps; rep++) {
-    for (let k = 0; k < variants.length; k++) {
-      const variant = variants[(k + rep) % variants.length];
-      const config = variant === "fresh database" ? newConfig() : variant === "restart" ? plain : loaded;
+    for (let k = 0; k < runs.length; k++) {
+      const { engine, variant } = runs[(k + rep) % runs.length];
+      const own = dbs.get(engine)!;
+      const config =
+        variant === "fresh database" ? newConfig(engine) : variant === "restart" ? own.plain : own.loaded;
       const cli = await startCli(config.path);
       try {
         await sleep(profile.settleMs);
         const sample = {
+          engine,
           variant,
           rep,
           readyMs: Math.round(cli.readyMs),
@@ -172,19 +190,20 @@ export async function runFootprint(
         };
         samples.push(sample);
         say(
-          `footprint rep ${rep + 1}/${profile.reps} ${variant}: ready in ${sample.readyMs} ms, RSS ${sample.rssMB} MB`,
+          `footprint rep ${rep + 1}/${profile.reps} ${engine} ${variant}: ready in ${sample.readyMs} ms, RSS ${sample.rssMB} MB`,
         );
       } finally {
         await cli.stop();
       }
     }
   }
-  const table = variants.map((variant) => {
-    const runs = samples.filter((s) => s.variant === variant);
+  const table = runs.map(({ engine, variant }) => {
+    const mine = samples.filter((s) => s.engine === engine && s.variant === variant);
     return {
+      engine,
       variant,
-      readyMs: Math.round(median(runs.map((s) => s.readyMs))),
-      rssMB: round(median(runs.map((s) => s.rssMB)), 1),
+      readyMs: Math.round(median(mine.map((s) => s.readyMs))),
+      rssMB: round(median(mine.map((s) => s.rssMB)), 1),
     };
   });
   return { profile, scheduledAgent: { id: agent.id, schedules: agent.schedules }, samples, table };

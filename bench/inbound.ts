@@ -70,7 +70,7 @@ export interface InboundResult {
   }[];
 }
 
-export const TARGETS = ["pglite", "postgres", "bare"] as const;
+export const TARGETS = ["sqlite", "pglite", "postgres", "bare"] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 function rotate<T>(items: readonly T[], by: number): T[] {
@@ -137,7 +137,7 @@ async function startDriven(env: BenchEnv, pool: TargetPool, slotName: string): P
   return new Driven(slotName, target, poster, targetKind(slotName).kind === "bare");
 }
 
-/** The inbound figure. Slots "pglite", "postgres" (database.url set) and "bare" must exist in `env`. */
+/** The inbound figure. Slots "sqlite", "pglite" (database.engine), "postgres" (database.url) and "bare" must exist in `env`. */
 export async function runInbound(
   env: BenchEnv,
   profile: InboundProfile,
@@ -306,7 +306,7 @@ export interface EventScalingResult {
 }
 
 /**
- * Scaling, in one long run of a fresh bridge ("scale-pglite" / "scale-postgres" slots): it
+ * Scaling, in one long run of a fresh bridge ("scale-sqlite" / "scale-pglite" / "scale-postgres" slots): it
  * handles events up to the last checkpoint (100k), recording the cost of each stretch and the
  * memory after it. The first stretches go to `rooms` DM rooms; after that, each stretch goes to
  * 10, 100 or 1,000 rooms in rotation, so every room count is measured three times, early, midway

@@ -163,7 +163,7 @@ export async function runOutbound(env: BenchEnv, profile: OutboundProfile): Prom
       say(`outbound: no device (${(err as Error).message}); sending without one`);
     }
     if (profile.embedded !== false) {
-      const pglite = await openDatabase({ data_dir: slot.config.database.data_dir });
+      const pglite = await openDatabase({ data_dir: slot.config.database.data_dir, engine: "pglite" });
       await migrate(pglite);
       queues.set("queue-pglite", new QueueTarget(pglite, client, device));
     }

@@ -70,7 +70,16 @@ export async function runShapes(profile: ShapesProfile, embedded = true): Promis
   const dir = mkdtempSync(join(tmpdir(), "mab-shapes-"));
   const dbs: [string, Database][] = [];
   try {
-    if (embedded) dbs.push(["embedded (PGlite)", await openDatabase({ data_dir: join(dir, "data") })]);
+    if (embedded) {
+      dbs.push([
+        "embedded (SQLite)",
+        await openDatabase({ data_dir: join(dir, "sqlite"), engine: "sqlite" }),
+      ]);
+      dbs.push([
+        "embedded (PGlite)",
+        await openDatabase({ data_dir: join(dir, "pglite"), engine: "pglite" }),
+      ]);
+    }
     dbs.push(["PostgreSQL", await openDatabase({ url: pg.url, data_dir: IN_MEMORY })]);
     for (const [, db] of dbs) await migrate(db);
     const samples: { database: string; shape: Shape; rep: number; eps: number }[] = [];

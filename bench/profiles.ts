@@ -16,7 +16,7 @@ export interface BenchProfile {
   parallel: boolean;
   inbound: InboundProfile;
   /** Bridges of the long 1k → 100k run (the room scaling runs on the same ones). */
-  scaleTargets: ("scale-pglite" | "scale-postgres")[];
+  scaleTargets: ("scale-sqlite" | "scale-pglite" | "scale-postgres")[];
   latency: LatencyProfile;
   outbound: Omit<OutboundProfile, "postgresUrl"> & { postgres: boolean };
   footprint: FootprintProfile;
@@ -38,7 +38,7 @@ export const FULL: BenchProfile = {
     roomCounts: [10, 100, 1000],
     checkpoints: [1_000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 100_000],
   },
-  scaleTargets: ["scale-pglite"],
+  scaleTargets: ["scale-sqlite", "scale-pglite"],
   latency: { roundTrips: 200, warmup: 5 },
   outbound: { reps: 3, roomCounts: [1, 10, 100], messages: 40, postgres: true },
   footprint: { reps: 3, scheduled: 10_000, settleMs: 1_000 },

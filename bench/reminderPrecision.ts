@@ -110,6 +110,7 @@ async function measure(sc: Scenario) {
 
     // Write the reminders as if they had been set earlier, due within WINDOW_MS.
     const db = await openDatabase(fixture.config.database);
+    const dialect = db.dialect;
     const first = Date.now() + LEAD_MS;
     const due = new Map<string, number>();
     await db.knex.transaction(async (trx) => {
@@ -177,7 +178,7 @@ async function measure(sc: Scenario) {
       reminders: COUNT,
       rooms: ROOMS,
       windowMs: WINDOW_MS,
-      database: fixture.config.database.url ? "postgres" : "pglite",
+      database: dialect,
       delayMs: stats(total),
       schedulerMs: stats(scheduler),
       sendMs: stats(send),

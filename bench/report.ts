@@ -21,7 +21,13 @@ function table(header: string[], rows: (string | number)[][]): string {
 }
 
 const dbName = (target: string) =>
-  target.includes("pglite") ? "embedded (PGlite)" : target.includes("postgres") ? "PostgreSQL" : target;
+  target.includes("sqlite")
+    ? "embedded (SQLite)"
+    : target.includes("pglite")
+      ? "embedded (PGlite)"
+      : target.includes("postgres")
+        ? "PostgreSQL"
+        : target;
 
 /** The summary table (also what a closing note copies). */
 export function summaryTable(r: BenchResults): string {
@@ -30,7 +36,7 @@ export function summaryTable(r: BenchResults): string {
   if (inbound) {
     for (const share of [0, 0.5]) {
       const bare = inbound.table.find((t) => t.target === "bare" && t.replayShare === share);
-      for (const target of ["pglite", "postgres"]) {
+      for (const target of ["sqlite", "pglite", "postgres"]) {
         const row = inbound.table.find((t) => t.target === target && t.replayShare === share);
         if (!row) continue;
         rows.push([
@@ -43,7 +49,9 @@ export function summaryTable(r: BenchResults): string {
     }
   }
   const out0 = r.figures.outbound;
-  const ours0 = inbound?.table.find((t) => t.target === "pglite" && t.replayShare === 0);
+  const ours0 =
+    inbound?.table.find((t) => t.target === "sqlite" && t.replayShare === 0) ??
+    inbound?.table.find((t) => t.target === "pglite" && t.replayShare === 0);
   if (ours0 && out0?.table.length) {
     // What the homeserver can produce: the fastest it accepted messages in this run.
     const best = out0.table.reduce((a, b) => (b.messagesPerSecond > a.messagesPerSecond ? b : a));
@@ -81,19 +89,22 @@ export function summaryTable(r: BenchResults): string {
   }
   const fp = r.figures.footprint;
   if (fp) {
-    const get = (v: string) => fp.table.find((t) => t.variant === v);
-    rows.push([
-      "Start to ready (fresh database / restart)",
-      `${n(get("fresh database")?.readyMs)} / ${n(get("restart")?.readyMs)} ms`,
-      "",
-      "",
-    ]);
-    rows.push([
-      "Resident memory idle / with 10k scheduled items",
-      `${n(get("restart")?.rssMB, 1)} / ${n(get("restart, 10k scheduled")?.rssMB, 1)} MB`,
-      "",
-      "",
-    ]);
+    // Results from before the engine column were PGlite's.
+    for (const engine of [...new Set(fp.table.map((t) => t.engine ?? "pglite"))]) {
+      const get = (v: string) => fp.table.find((t) => t.variant === v && (t.engine ?? "pglite") === engine);
+      rows.push([
+        `Start to ready (fresh database / restart), ${dbName(engine)}`,
+        `${n(get("fresh database")?.readyMs)} / ${n(get("restart")?.readyMs)} ms`,
+        "",
+        "",
+      ]);
+      rows.push([
+        `Resident memory idle / with 10k scheduled items, ${dbName(engine)}`,
+        `${n(get("restart")?.rssMB, 1)} / ${n(get("restart, 10k scheduled")?.rssMB, 1)} MB`,
+        "",
+        "",
+      ]);
+    }
   }
   const sc = r.figures.scaling;
   if (sc) {
@@ -300,8 +311,8 @@ function details(r: BenchResults): string {
           : " (no registered agent schedules items)."),
       "",
       table(
-        ["Start", "Ready after (ms)", "RSS idle (MB)"],
-        fp.table.map((t) => [t.variant, n(t.readyMs), n(t.rssMB, 1)]),
+        ["Engine", "Start", "Ready after (ms)", "RSS idle (MB)"],
+        fp.table.map((t) => [dbName(t.engine ?? "pglite"), t.variant, n(t.readyMs), n(t.rssMB, 1)]),
       ),
     );
   }

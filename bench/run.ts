@@ -115,17 +115,19 @@ export async function runBenchmarks(opts: RunOptions): Promise<BenchResults> {
       profile.embedded ? {} : { databaseUrl: await newDatabase() };
     const specs: SlotSpec[] = [];
     if (figures.has("inbound")) {
-      const names = profile.inbound.targets ?? ["pglite", "postgres", "bare"];
+      const names = profile.inbound.targets ?? ["sqlite", "pglite", "postgres", "bare"];
       for (const name of names) {
         if (name === "postgres") specs.push({ name, databaseUrl: await newDatabase() });
-        else if (name === "pglite") specs.push({ name, ...(await db()) });
+        else if (name === "pglite" || name === "sqlite") specs.push({ name, engine: name, ...(await db()) });
         else specs.push({ name });
       }
     }
     if (figures.has("scaling")) {
       for (const name of profile.scaleTargets) {
         specs.push(
-          name === "scale-postgres" ? { name, databaseUrl: await newDatabase() } : { name, ...(await db()) },
+          name === "scale-postgres"
+            ? { name, databaseUrl: await newDatabase() }
+            : { name, engine: name === "scale-sqlite" ? "sqlite" : "pglite", ...(await db()) },
         );
       }
     }

@@ -36,17 +36,20 @@ interface Precision {
 
 export function targets(r: BenchResults): Target[] {
   const out: Target[] = [];
+  // The embedded default is SQLite (database.engine auto); results without an engine were PGlite's.
   const fp = r.figures.footprint?.table;
-  const row = (v: string) => fp?.find((t) => t.variant === v);
+  const row = (v: string) => fp?.find((t) => t.variant === v && (t.engine ?? "pglite") === "sqlite");
   const idle = row("restart")?.rssMB;
-  out.push(check("Idle RSS, `start` on the embedded database", "≤ 150 MB", idle, 150, f(idle, 1, " MB")));
+  out.push(
+    check("Idle RSS, `start` on the embedded default (SQLite)", "≤ 150 MB", idle, 150, f(idle, 1, " MB")),
+  );
   const series = r.figures.scaling?.events;
-  const last = series?.series.filter((s) => s.target === "scale-pglite").at(-1);
-  const idleScale = series?.idleRssMB?.["scale-pglite"];
+  const last = series?.series.filter((s) => s.target === "scale-sqlite").at(-1);
+  const idleScale = series?.idleRssMB?.["scale-sqlite"];
   const growth = last && idleScale !== undefined ? last.rssMB - idleScale : undefined;
   out.push(
     check(
-      `RSS growth over ${last ? last.handled.toLocaleString("en-US") : "100,000"} handled events (embedded)`,
+      `RSS growth over ${last ? last.handled.toLocaleString("en-US") : "100,000"} handled events (embedded, SQLite)`,
       "≤ 30 MB",
       growth,
       30,
@@ -55,7 +58,9 @@ export function targets(r: BenchResults): Target[] {
   );
   const fresh = row("fresh database")?.readyMs;
   const restart = row("restart")?.readyMs;
-  out.push(check("Spawn → /ready, fresh embedded database", "≤ 2 s", fresh, 2000, f(fresh, 0, " ms")));
+  out.push(
+    check("Spawn → /ready, fresh embedded database (SQLite)", "≤ 2 s", fresh, 2000, f(fresh, 0, " ms")),
+  );
   out.push(check("Spawn → /ready, restart", "≤ 1 s", restart, 1000, f(restart, 0, " ms")));
   const lat = r.figures.latency;
   out.push(
@@ -108,7 +113,12 @@ export function targets(r: BenchResults): Target[] {
   );
   for (const c of r.figures.inbound?.cpuByKind ?? []) {
     const limit = c.kind === "inert" ? 5 : 25;
-    const db = c.target === "pglite" ? "embedded" : "PostgreSQL";
+    const db =
+      c.target === "sqlite"
+        ? "embedded (SQLite)"
+        : c.target === "pglite"
+          ? "embedded (PGlite)"
+          : "PostgreSQL";
     out.push(
       check(
         `Inbound CPU per event, ${c.kind === "inert" ? "chat no agent acts on" : "commands"}, ${db}, vs bare library`,

@@ -27,6 +27,8 @@ export interface SlotSpec {
   name: string;
   /** Default: the embedded database in the slot's directory. */
   databaseUrl?: string;
+  /** database.engine for the embedded database (default: the bridge's default, auto). */
+  engine?: "sqlite" | "pglite";
   /** Default "_b<n>_": agent users are @<prefix><agent id>. */
   userPrefix?: string;
   /** Extra config sections merged over the defaults. */
@@ -76,6 +78,7 @@ export class BenchEnv {
         database: {
           data_dir: join(slotDir, "data"),
           ...(spec.databaseUrl ? { url: spec.databaseUrl } : {}),
+          ...(spec.engine ? { engine: spec.engine } : {}),
         },
       });
       prepared.push({ spec, port, dir: slotDir, path: registrationPath, raw });

@@ -28,6 +28,6 @@ export async function refuseLostStore(
   throw new BridgeError(
     "CRYPTO_STORE_LOST",
     `The encrypted device ${deviceId} of ${userId} exists on the homeserver (identity key ${curve ?? "?"}) but its crypto store is not in the bridge's database`,
-    `Restore the tables crypto_devices and crypto_store from a backup made with the same encryption.pickle_key; or start the device afresh: delete it on the homeserver (Synapse admin API DELETE /_synapse/admin/v2/users/${userId}/devices/${deviceId}), delete its agent_devices row, restart (see docs/operations.md, "Encrypted devices")`,
+    `Restore the tables crypto_devices and crypto_store from a backup made with the same encryption.pickle_key; or give the agents new devices: set delivery.device_id to an id never used before, empty the agent_devices table, restart (see docs/operations.md, "Encrypted devices")`,
   );
 }

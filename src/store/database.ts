@@ -2,10 +2,10 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import knexFactory, { type Knex } from "knex";
 import ClientPgLite from "knex-pglite";
-import { BridgeError, ConfigError, errorMessage } from "../errors";
+import { BridgeError, errorMessage } from "../errors";
 import { moduleLogger } from "../logging/logger";
 import { startPglite } from "./pgliteEngine";
-import { nodeSqliteMissing } from "./sqliteClient";
+import { chooseEngine } from "./embeddedEngine";
 import { openSqliteKnex, SQLITE_FILE } from "./sqliteEngine";
 import { scopeTransactions } from "./transactionScope";
 
@@ -13,6 +13,8 @@ const log = moduleLogger("store/database");
 
 /** `data_dir` value that selects an in-memory embedded database (tests, demos). Nothing is written to disk. */
 export const IN_MEMORY = ":memory:";
+
+export { ENGINES, type Engine } from "./embeddedEngine";
 
 export type Dialect = "postgres" | "pglite" | "sqlite";
 
@@ -22,10 +24,6 @@ export const DIALECT_NAMES: Record<Dialect, string> = {
   pglite: "embedded (PGlite)",
   sqlite: "embedded (SQLite)",
 };
-
-/** `database.engine`: which embedded database (when `database.url` is empty). */
-export const ENGINES = ["auto", "sqlite", "pglite"] as const;
-export type Engine = (typeof ENGINES)[number];
 
 export interface Database {
   knex: Knex;
@@ -41,7 +39,7 @@ export interface DatabaseOptions {
   pool_max?: number;
   /** Directory of the embedded database (`<data_dir>/bridge.sqlite` or `<data_dir>/pgdata`), or ":memory:". */
   data_dir: string;
-  /** The embedded database: one of ENGINES (see chooseEngine); default "auto". */
+  /** The embedded database: one of ENGINES (see embeddedEngine.ts); default "auto". */
   engine?: string;
 }
 
@@ -58,26 +56,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return chooseEngine(opts.engine ?? "auto", opts.data_dir) === "sqlite"
     ? openSqlite(opts.data_dir)
     : openPglite(opts.data_dir);
-}
-
-/**
- * The embedded database to open. "auto" keeps PGlite for now (the default moves to SQLite once
- * the end-to-end suite has run on it); "sqlite" needs node:sqlite with StatementSync.columns().
- */
-export function chooseEngine(engine: string, _dataDir: string): "sqlite" | "pglite" {
-  if (!(ENGINES as readonly string[]).includes(engine)) {
-    throw new ConfigError("database.engine", `must be one of ${ENGINES.join(", ")}, got "${engine}"`);
-  }
-  if (engine === "pglite" || engine === "auto") return "pglite";
-  const missing = nodeSqliteMissing();
-  if (missing) {
-    throw new ConfigError(
-      "database.engine",
-      `"sqlite" needs ${missing}; this is Node ${process.version}`,
-      'Run the bridge on Node 22.16 or later, or set database.engine to "pglite"',
-    );
-  }
-  return "sqlite";
 }
 
 async function openSqlite(dataDir: string): Promise<Database> {

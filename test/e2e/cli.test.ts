@@ -163,6 +163,6 @@ describe("CLI against a real Synapse", () => {
       expect(output).not.toContain(fixture.registration.as_token);
       expect(output).not.toContain(fixture.registration.hs_token);
     }
-    expect(existsSync(join(fixture.dir, "data", "pgdata"))).toBe(true);
+    expect(existsSync(join(fixture.dir, "data", "bridge.sqlite"))).toBe(true); // the embedded default
   });
 });

@@ -127,6 +127,7 @@ describe("encrypted conversations", () => {
     expect(refusal?.err).toContain("MATRIX_AGENT_BRIDGE");
     expect(refusal?.hint).toContain("crypto_store");
     expect(refusal?.hint).toContain("agent_devices");
+    expect(refusal?.hint).toContain("delivery.device_id");
     // Nothing new was uploaded for the device: the original store still drives it.
     expect(await identity()).toBe(before);
     await fixture.startBridge();

@@ -80,6 +80,36 @@ describe("the embedded SQLite database", () => {
     expect(r.output).toContain("ExperimentalWarning: still shown");
   });
 
+  it("is the default (auto) for a new data_dir and in memory; a data_dir with PGlite's data keeps PGlite", async () => {
+    const tmp = tempDataDir();
+    try {
+      const fresh = await openDatabase({ data_dir: path.join(tmp.dir, "new") });
+      expect(fresh.dialect).toBe("sqlite");
+      await fresh.close();
+      const memory = await openDatabase({ data_dir: ":memory:" });
+      expect(memory.dialect).toBe("sqlite");
+      await memory.close();
+      const old = path.join(tmp.dir, "old");
+      const pglite = await openDatabase({ data_dir: old, engine: "pglite" });
+      await migrate(pglite);
+      await pglite
+        .knex("bridge_rooms")
+        .insert({ key: "space:bridge", room_id: "!s:example.org", kind: "space" });
+      await pglite.close();
+      const kept = await openDatabase({ data_dir: old });
+      try {
+        expect(kept.dialect).toBe("pglite");
+        expect(await kept.knex("bridge_rooms").pluck("room_id")).toEqual(["!s:example.org"]);
+      } finally {
+        await kept.close();
+      }
+      const err = await openDatabase({ data_dir: old, engine: "mysql" }).catch((e: unknown) => e);
+      expect((err as BridgeError).message).toContain("database.engine");
+    } finally {
+      tmp.remove();
+    }
+  });
+
   describe("values read back as node-postgres gives them", () => {
     let db: Database;
     beforeAll(async () => {
@@ -126,6 +156,17 @@ describe("the embedded SQLite database", () => {
       expect(((await db.knex("kinds").first("at")) as { at: Date }).at).toBeInstanceOf(Date);
       const del = await db.knex.raw<{ rowCount: number }>("DELETE FROM kinds WHERE id = ?", [1]);
       expect(del.rowCount).toBe(1);
+    });
+
+    it("lets the event loop turn during a long chain of queries (timers and signals are not held up)", async () => {
+      let turns = 0;
+      const probe = setInterval(() => turns++, 0);
+      try {
+        for (let i = 0; i < 3000; i++) await db.knex("kinds").where("id", -1).first();
+        expect(turns).toBeGreaterThan(0); // read before the loop can turn again
+      } finally {
+        clearInterval(probe);
+      }
     });
 
     it("DELETE … RETURNING returns the rows; SKIP LOCKED compiles to nothing", async () => {

@@ -71,6 +71,7 @@ describe(".dockerignore", () => {
     ".git/config",
     "dist/src/cli/index.js",
     "data/pgdata",
+    "data/bridge.sqlite",
     "registration.yaml",
     "config/config.yaml",
     "config/docker/bridge/config.yaml",
