@@ -112,8 +112,22 @@ export class TransactionPoster {
     for (const body of bodies) await this.post(body);
   }
 
-  post(body: string): Promise<void> {
+  /**
+   * One transaction. A kept-alive socket that the server closed while idle (Node's 5 s
+   * keepAliveTimeout, between the scaling bench's stretches) fails with "socket hang up" on reuse:
+   * that one is sent again with the same txnId, as Synapse would retry it.
+   */
+  async post(body: string): Promise<void> {
     const txnId = `${this.prefix}-${++this.txn}`;
+    try {
+      await this.send(txnId, body);
+    } catch (err) {
+      if (!(err as { reusedSocket?: boolean }).reusedSocket) throw err;
+      await this.send(txnId, body);
+    }
+  }
+
+  private send(txnId: string, body: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -140,7 +154,13 @@ export class TransactionPoster {
           });
         },
       );
-      req.on("error", reject);
+      req.on("error", (err: Error & { code?: string }) =>
+        reject(
+          Object.assign(err, {
+            reusedSocket: req.reusedSocket && (err.code === "ECONNRESET" || /hang up/.test(err.message)),
+          }),
+        ),
+      );
       req.end(body);
     });
   }
