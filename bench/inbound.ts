@@ -8,7 +8,7 @@
 import type { BenchEnv } from "./lib/env";
 import { buildWorkload, dmRows, roomIds, TransactionPoster, type BenchEvent } from "./lib/load";
 import { say } from "./lib/log";
-import { cpuMsOf, MB } from "./lib/proc";
+import { MB } from "./lib/proc";
 import { median, pairedRatio, round } from "./lib/stats";
 import { targetKind, type TargetPool, type TargetProcess } from "./lib/target";
 
@@ -85,7 +85,7 @@ async function measure(
   bodies: readonly string[],
   expectedTotal: number,
 ): Promise<{ seconds: number; ackSeconds: number; cpuMs: number; handled: number }> {
-  const cpu0 = cpuMsOf(target.pid);
+  const cpu0 = await target.cpuMs();
   const t0 = performance.now();
   await poster.postAll(bodies);
   const tAck = performance.now();
@@ -94,7 +94,7 @@ async function measure(
   return {
     seconds: (t1 - t0) / 1000,
     ackSeconds: (tAck - t0) / 1000,
-    cpuMs: cpuMsOf(target.pid) - cpu0,
+    cpuMs: (await target.cpuMs()) - cpu0,
     handled,
   };
 }

@@ -11,16 +11,4 @@ export function rssOf(pid: number): number {
   }
 }
 
-/** User + system CPU time of a process in milliseconds (Linux /proc/<pid>/stat), NaN when unknown. */
-export function cpuMsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
-    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return Number.NaN;
-  }
-}
-
 export const MB = 1024 * 1024;

@@ -1,7 +1,7 @@
 /**
  * SIGKILL in an encrypted DM (bridge in a child process, human on matrix-js-sdk's Rust crypto):
  * after the claim, mid-decryption and mid-send (see POINTS),
- * on PGlite and PostgreSQL. Afterwards: the same device, every command answered exactly once, no
+ * on SQLite (the embedded default), PGlite and PostgreSQL. Afterwards: the same device, every command answered exactly once, no
  * decryption failure on either side. And two bridge processes on one PostgreSQL, the homeserver's
  * transactions shared between them in turn: nothing lost, nothing twice, no machine saved by both.
  */
@@ -131,7 +131,8 @@ describe("SIGKILL in an encrypted DM (bridge in a child process)", () => {
     }
   });
 
-  describe.each(["pglite", "postgres"] as const)("on %s", (backend) => {
+  // SQLite is the embedded default; PGlite stays for data dirs that already hold it.
+  describe.each(["sqlite", "pglite", "postgres"] as const)("on %s", (backend) => {
     let child: BridgeProcess | undefined;
     let configPath: string;
     let logFile: string;
@@ -165,7 +166,10 @@ describe("SIGKILL in an encrypted DM (bridge in a child process)", () => {
 
     beforeAll(async () => {
       const name = `ekill-${backend}`;
-      let database: { url?: string; data_dir: string } = { data_dir: join(fixture.dir, name) };
+      let database: { url?: string; data_dir: string; engine?: string } = {
+        data_dir: join(fixture.dir, name),
+        engine: backend,
+      };
       if (backend === "postgres") {
         const db = await createPgDatabase();
         dropDb = db.drop;
