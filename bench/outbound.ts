@@ -33,7 +33,8 @@ export interface OutboundProfile {
 const WORKER_OPTIONS = { concurrency: 8, backoff: { baseMs: 500, maxMs: 60_000 }, idlePollMs: 5_000 };
 const DEVICE_ID = "BENCH_OUTBOUND";
 
-export type OutboundMode = "queue-pglite" | "queue-postgres" | "direct-8" | "direct-unbounded";
+export type OutboundMode =
+  "queue-sqlite" | "queue-pglite" | "queue-postgres" | "direct-8" | "direct-unbounded";
 
 export interface OutboundResult {
   profile: Omit<OutboundProfile, "postgresUrl" | "embedded">;
@@ -163,9 +164,10 @@ export async function runOutbound(env: BenchEnv, profile: OutboundProfile): Prom
       say(`outbound: no device (${(err as Error).message}); sending without one`);
     }
     if (profile.embedded !== false) {
-      const pglite = await openDatabase({ data_dir: slot.config.database.data_dir, engine: "pglite" });
-      await migrate(pglite);
-      queues.set("queue-pglite", new QueueTarget(pglite, client, device));
+      // The embedded default (results before it was SQLite have "queue-pglite" rows).
+      const embedded = await openDatabase({ data_dir: slot.config.database.data_dir, engine: "sqlite" });
+      await migrate(embedded);
+      queues.set("queue-sqlite", new QueueTarget(embedded, client, device));
     }
     if (profile.postgresUrl) {
       const pg = await openDatabase({ url: profile.postgresUrl, data_dir: "unused" });

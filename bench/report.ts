@@ -75,7 +75,7 @@ export function summaryTable(r: BenchResults): string {
   if (out) {
     for (const rooms of out.profile.roomCounts) {
       const direct = out.table.find((t) => t.rooms === rooms && t.mode === "direct-8");
-      for (const mode of ["queue-pglite", "queue-postgres"] as const) {
+      for (const mode of ["queue-sqlite", "queue-pglite", "queue-postgres"] as const) {
         const row = out.table.find((t) => t.rooms === rooms && t.mode === mode);
         if (!row) continue;
         rows.push([
