@@ -1,4 +1,3 @@
-import type { Bridge } from "matrix-appservice-bridge";
 import { moduleLogger, registerSecrets } from "../logging/logger";
 import { BridgeError } from "../errors";
 import { botUserId, type BridgeConfig } from "../config/bridgeConfig";
@@ -13,7 +12,8 @@ import { deliveryConfig, type DeliveryConfig } from "../config/deliveryConfig";
 import { HomeserverClient } from "./homeserverClient";
 import type { HttpServer } from "./httpServer";
 import { readRegistration, registrationProblems, type Registration } from "./registration";
-import { intentsFromBridge, type IntentProvider } from "./matrixIntents";
+import type { IntentProvider } from "./matrixIntents";
+import { homeserverIntents } from "./homeserverIntents";
 import { syncAgentUsers } from "./agentUsers";
 import type { SpaceManager } from "./spaces";
 import type { DirectMessages } from "./directMessages";
@@ -21,9 +21,7 @@ import { reportEncryptionSupport } from "./encryptionSupport";
 import { createEncryption, startEncryption } from "../crypto/bridgeEncryption";
 import type { CryptoManager } from "../crypto/cryptoManager";
 import { pingHomeserver } from "./ping";
-import { startBridgeLibrary } from "./bridgeLibrary";
 import { openBridgeStore, wantedProfiles } from "./bridgeStore";
-import { routeBridgeLibraryLogs } from "../logging/bridgeLibraryLogs";
 import { wireBridge, type BridgeParts } from "./bridgeWiring";
 import { createBridgeHttpServer } from "./bridgeHttp";
 import { OperatorTelemetry } from "../admin/operatorTelemetry";
@@ -58,7 +56,6 @@ export class AgentBridge {
   private scheduler?: SchedulerDispatcher;
   private client: HomeserverClient;
   private intents?: IntentProvider;
-  private bridgeLib?: Bridge;
   private ready = false;
   private pingsReceived = 0;
   spaces?: SpaceManager;
@@ -105,7 +102,6 @@ export class AgentBridge {
 
   async start(): Promise<void> {
     const started = Date.now();
-    routeBridgeLibraryLogs();
     reportEncryptionSupport(this.config.encryption.enabled);
     this.db = await openBridgeStore(this.config, this.agents);
     const knex = this.db.knex;
@@ -119,8 +115,7 @@ export class AgentBridge {
       this.agents.map((a) => a.userId),
     );
 
-    this.bridgeLib = await startBridgeLibrary(this.config, this.registration);
-    const intents = intentsFromBridge(this.bridgeLib);
+    const intents = homeserverIntents(this.client, botUserId(this.config));
     this.intents = intents;
     const parts = await wireBridge({
       config: this.config,
@@ -216,8 +211,6 @@ export class AgentBridge {
     await this.parts?.host.stopAll();
     await this.crypto?.stop();
     await this.http?.close();
-    // Clears the library's intent-culling timer and request factory.
-    await this.bridgeLib?.close().catch(() => undefined);
     await this.db?.close();
     this.db = undefined;
     log.info("Bridge stopped");

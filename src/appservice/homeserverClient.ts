@@ -19,6 +19,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Act as this user (appservice masquerading). */
   userId?: string;
+  /** A binary body (media upload) instead of `body`'s JSON. */
+  raw?: { data: Uint8Array; contentType: string };
   timeoutMs?: number;
 }
 
@@ -51,10 +53,10 @@ export class HomeserverClient {
       res = await fetch(url, {
         method,
         headers: {
-          "Content-Type": "application/json",
+          "Content-Type": opts.raw?.contentType ?? "application/json",
           ...(this.asToken ? { Authorization: `Bearer ${this.asToken}` } : {}),
         },
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        body: opts.raw ? opts.raw.data : opts.body === undefined ? undefined : JSON.stringify(opts.body),
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
       });
     } catch (err) {
@@ -130,6 +132,16 @@ export class HomeserverClient {
     const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/${encodeURIComponent(type)}/${encodeURIComponent(stateKey)}`;
     const res = await this.request<{ event_id: string }>("PUT", path, { body: content, userId });
     return res.event_id;
+  }
+
+  /** POST /_matrix/media/v3/upload as `userId`; returns the mxc:// URI. */
+  async upload(data: Uint8Array, contentType: string, filename: string, userId: string): Promise<string> {
+    const res = await this.request<{ content_uri: string }>("POST", "/_matrix/media/v3/upload", {
+      raw: { data, contentType },
+      query: { filename },
+      userId,
+    });
+    return res.content_uri;
   }
 
   async joinedMembers(roomId: string, userId: string): Promise<string[]> {

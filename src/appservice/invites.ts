@@ -59,9 +59,6 @@ export class Invites {
       return "refused";
     }
     try {
-      // The bridge library caches memberships (we never feed it the kick) and would skip the join
-      // of a user it still thinks is in the room: an agent kicked, then invited back, stayed out.
-      forgetCachedJoin(intent, event.room_id, invitee);
       await intent.join(event.room_id);
     } catch (err) {
       if (isTransientError(err)) throw err;
@@ -102,11 +99,4 @@ export class Invites {
       await this.deps.host.reply(trx, agent, event, intro);
     }
   }
-}
-
-/** Tells matrix-appservice-bridge's membership cache that `userId` is only invited to `roomId`. */
-function forgetCachedJoin(intent: unknown, roomId: string, userId: string): void {
-  const store = (intent as { opts?: { backingStore?: { setMembership?: (...a: unknown[]) => void } } }).opts
-    ?.backingStore;
-  store?.setMembership?.(roomId, userId, "invite", {});
 }

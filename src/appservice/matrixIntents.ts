@@ -1,22 +1,44 @@
-import type { Bridge, Intent } from "matrix-appservice-bridge";
 import { assertOutsideTransaction } from "../store/transactionScope";
 
 /**
- * The slice of matrix-appservice-bridge we rely on, behind one small interface so the
- * rest of the code (and fault-injection tests) do not depend on the library's classes.
+ * What the bridge does as one of its users besides sending events (which go through the outbox
+ * and `HomeserverClient.sendEvent`): the handful of client-server calls of the start sequence,
+ * invites, spaces, DMs, room upgrades and profiles. Small on purpose, so the rest of the code
+ * and the fault-injection tests depend on this and not on a library's classes.
  */
-export interface IntentProvider {
-  intent(userId: string): Intent;
-  botUserId: string;
+export interface MatrixIntent {
+  /** Registers the user if the homeserver does not know it yet (idempotent). */
+  ensureRegistered(): Promise<void>;
+  /** Joins a room by id or alias; `via` names servers to join through. Returns the room id. */
+  join(roomIdOrAlias: string, via?: string[]): Promise<string>;
+  leave(roomId: string, reason?: string): Promise<void>;
+  /** `createAsClient` is accepted for the callers' clarity: rooms are always created as this user. */
+  createRoom(opts: {
+    createAsClient?: boolean;
+    options: Record<string, unknown>;
+  }): Promise<{ room_id: string }>;
+  sendStateEvent(
+    roomId: string,
+    type: string,
+    stateKey: string,
+    content: Record<string, unknown>,
+  ): Promise<string>;
+  /** The room id an alias points to (a room id is returned as it is). */
+  resolveRoom(roomIdOrAlias: string): Promise<string>;
+  /** Uploads media as this user; returns its mxc:// URI. */
+  uploadContent(data: Buffer, opts: { name: string; type: string }): Promise<string>;
+  getProfileInfo(
+    userId: string,
+    info?: string,
+    useCache?: boolean,
+  ): Promise<{ displayname?: string; avatar_url?: string }>;
+  setDisplayName(name: string): Promise<void>;
+  setAvatarUrl(url: string): Promise<void>;
 }
 
-export function intentsFromBridge(bridge: Bridge): IntentProvider {
-  return guardedIntents({
-    intent: (userId) => bridge.getIntent(userId),
-    get botUserId() {
-      return bridge.getBot().getUserId();
-    },
-  });
+export interface IntentProvider {
+  intent(userId: string): MatrixIntent;
+  botUserId: string;
 }
 
 /**

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import yaml from "js-yaml";
-import { AppServiceRegistration } from "matrix-appservice-bridge";
 import { BridgeError } from "../errors";
 import type { BridgeConfig } from "../config/bridgeConfig";
 
@@ -41,6 +40,10 @@ export function agentAliasRegex(config: BridgeConfig): string {
 
 /** A new registration with fresh random tokens. */
 export function buildRegistration(config: BridgeConfig): Registration {
+  // Loaded here only: the library (and the bot SDK under it) is not needed to run the bridge.
+  const { AppServiceRegistration } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require("matrix-appservice-bridge") as typeof import("matrix-appservice-bridge");
   const reg = new AppServiceRegistration(config.appservice.url);
   reg.setId(config.appservice.id);
   reg.setHomeserverToken(AppServiceRegistration.generateToken());

@@ -158,7 +158,6 @@ describe("CLI against a real Synapse", () => {
     expect(logs).toContain("Bridge ready");
     // One start-up line says how encrypted rooms are treated (on here: the default).
     expect(logs).toContain("Encryption is on: every agent has an encrypted, cross-signed device");
-    expect(logs).toContain('"module":"matrix-appservice-bridge"');
     for (const output of [logs, stderr]) {
       expect(output).not.toContain(fixture.registration.as_token);
       expect(output).not.toContain(fixture.registration.hs_token);

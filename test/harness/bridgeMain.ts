@@ -10,7 +10,6 @@
  */
 import { loadConfigFile } from "../../src/config/bridgeConfig";
 import { configureLogging, type LoggingOptions } from "../../src/logging/logger";
-import { routeBridgeLibraryLogs } from "../../src/logging/bridgeLibraryLogs";
 import { AgentBridge } from "../../src/appservice/agentBridge";
 import { echoAgent } from "../../src/agents/echo";
 import { timerAgent } from "../../src/agents/timer";
@@ -26,7 +25,6 @@ async function main(configPath: string): Promise<void> {
     level: config.logging.level,
     format: config.logging.format as LoggingOptions["format"],
   });
-  routeBridgeLibraryLogs();
   // MAB_TEST_WITH_TIMER=1 adds the timer agent (scheduler tests).
   const definitions = process.env.MAB_TEST_WITH_TIMER ? [echoAgent, timerAgent] : [echoAgent];
   let bridge = new AgentBridge(config, { definitions });
