@@ -14,7 +14,9 @@ const enc = encodeURIComponent;
  */
 export function homeserverIntents(client: HomeserverClient, botUserId: string): IntentProvider {
   // Users known to exist on the homeserver, in this process (registration is idempotent).
-  const registered = new Set<string>();
+  // The sender (the bridge bot) exists from the moment the homeserver loads the registration, and
+  // is outside the user namespace: registering it would be refused.
+  const registered = new Set<string>([botUserId]);
   const intents = new Map<string, MatrixIntent>();
   const make = (userId: string): MatrixIntent => {
     const ensureRegistered = async () => {
