@@ -8,7 +8,7 @@
 import type { BenchEnv } from "./lib/env";
 import { buildWorkload, dmRows, roomIds, TransactionPoster, type BenchEvent } from "./lib/load";
 import { say } from "./lib/log";
-import { MB } from "./lib/proc";
+import { MB, rssPartsOf } from "./lib/proc";
 import { median, pairedRatio, round } from "./lib/stats";
 import { targetKind, type TargetPool, type TargetProcess } from "./lib/target";
 
@@ -355,6 +355,7 @@ export async function runScaling(
         const m = await t.run(workload.bodies, workload.posted, workload.fresh);
         done.set(t.name, before + workload.posted);
         const mem = await t.target.memory(true);
+        const parts = rssPartsOf(t.target.pid);
         const row = {
           target: t.name,
           handled: before + workload.posted,
@@ -379,7 +380,9 @@ export async function runScaling(
         }
         say(
           `scaling ${t.name}: ${row.handled} handled (${count} rooms), last stretch ${row.eventsPerSecond} events/s, ` +
-            `${row.cpuUsPerEvent} µs CPU/event, RSS ${row.rssMB} MB, heap ${row.heapUsedMB} MB`,
+            `${row.cpuUsPerEvent} µs CPU/event, RSS ${row.rssMB} MB (anon ${round(parts.anon / MB, 1)}, ` +
+            `file ${round(parts.file / MB, 1)}), heap ${row.heapUsedMB} of ${round(mem.heapTotal / MB, 1)} MB, ` +
+            `external ${round(mem.external / MB, 1)} MB`,
         );
       }
     }

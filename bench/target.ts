@@ -4,7 +4,9 @@
  * `Bridge` with a no-op onEvent. The benchmark process drives it over IPC (see lib/target.ts)
  * and posts transactions to it over loopback HTTP, as Synapse would.
  */
-import { AppServiceRegistration, Bridge } from "matrix-appservice-bridge";
+// First: the heap setting of bin/matrix-agent-bridge.js, before any module loads.
+import "./lib/leanHeapFirst";
+import type { Bridge } from "matrix-appservice-bridge";
 import { AgentBridge } from "../src/appservice/agentBridge";
 import { parseConfig } from "../src/config/bridgeConfig";
 import { configureLogging, type LoggingOptions } from "../src/logging/logger";
@@ -33,6 +35,10 @@ async function start(spec: TargetSpec): Promise<{ port: number }> {
     await ours.start();
     return { port: ours.port };
   }
+  // Only the reference loads the library (as in production, where only generate-registration does).
+  const { AppServiceRegistration, Bridge } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require("matrix-appservice-bridge") as typeof import("matrix-appservice-bridge");
   bare = new Bridge({
     homeserverUrl: config.homeserver.url,
     domain: config.homeserver.domain,
@@ -89,7 +95,13 @@ async function settle(expected: number): Promise<{ handled: number }> {
 function memory(gc: boolean) {
   if (gc) (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+  };
 }
 
 async function handle(req: TargetRequest): Promise<unknown> {

@@ -25,6 +25,8 @@ try {
 } catch {
   // no cache: only slower
 }
+// Before anything else loads: a young generation that never grows (src/cli/leanHeap.ts).
+require(path.join(__dirname, "..", "dist", "src", "cli", "leanHeap.js")).keepYoungGenerationSmall();
 // Exit explicitly once the command is done: libraries (the bot-sdk's caches, HTTP agents)
 // keep timers that would otherwise hold the process open after a clean shutdown.
 require(entry)

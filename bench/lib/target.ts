@@ -26,6 +26,7 @@ export interface MemorySample {
   heapUsed: number;
   heapTotal: number;
   external: number;
+  arrayBuffers?: number;
 }
 
 /** Parent side of bench/target.ts: a bridge in its own process, driven over IPC. */
@@ -58,6 +59,7 @@ export class TargetProcess {
     try {
       child = fork(compiledBench("target"), [], {
         stdio: ["ignore", fd, fd, "ipc"],
+        env: { ...process.env, MAB_BENCH_TARGET_KIND: spec.kind },
         execArgv: [
           "--expose-gc",
           // MAB_BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of each bridge process, for finding hot spots.

@@ -95,7 +95,7 @@ export async function wireBridge(input: WiringInput): Promise<BridgeParts> {
     bot,
   );
   const dms = new DirectMessages(intents, knex, (roomId) => triage.noteRoom(roomId, true));
-  for (const roomId of await dms.allRoomIds()) triage.noteRoom(roomId, true);
+  await dms.loadAll();
   const operators = await setUpOperators({
     knex,
     agents,

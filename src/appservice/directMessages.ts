@@ -7,6 +7,7 @@ import type { IntentProvider } from "./matrixIntents";
 import type { EventEffects } from "./eventBatch";
 import { ROOM_KEYS } from "./spaces";
 import { fileDmIntent } from "./bridgeIntents";
+import { LruMap } from "./lruMap";
 
 /**
  * DMs between humans and agents. A DM is known by its room id (to route every message in it
@@ -16,8 +17,14 @@ import { fileDmIntent } from "./bridgeIntents";
  * durable intent to file it in the person's space (run by the outbox after commit); creating one
  * inside a transaction asks for the transaction to be re-run after the room exists.
  */
+/** Rooms remembered as not being DMs (see learn); only an optimisation, so bounded. */
+const MAX_NOT_DIRECT = 10_000;
+/** Rooms looked up in one learn() query (the unknown rooms of one push are far fewer). */
+const LEARN_CHUNK = 200;
+
 export class DirectMessages {
   private readonly agentByRoom = new Map<string, string>();
+  private readonly notDirect = new LruMap<string, true>(MAX_NOT_DIRECT);
   private readonly creating = new Map<string, Promise<string>>();
 
   constructor(
@@ -33,7 +40,7 @@ export class DirectMessages {
     if (cached) return cached;
     const row = await new RoomStore(db).byRoomId(roomId);
     if (row?.kind !== "dm") return undefined;
-    const agentId = row.key.split(":")[1];
+    const agentId = agentOfKey(row.key);
     if (!inTransaction()) this.remember(roomId, agentId);
     return agentId;
   }
@@ -43,9 +50,37 @@ export class DirectMessages {
     return this.agentByRoom.get(roomId);
   }
 
-  /** Every DM room id in the store (to tell routing at start-up which rooms are DMs). */
-  async allRoomIds(): Promise<string[]> {
-    return (await new RoomStore(this.knex).byKind("dm")).map((r) => r.roomId);
+  /**
+   * At start-up: every DM in the store is known, so the first command in each after a restart is
+   * handled in its claim like the later ones (and routing knows the room is a DM).
+   */
+  async loadAll(): Promise<number> {
+    const rows = await new RoomStore(this.knex).byKind("dm");
+    for (const row of rows) this.remember(row.roomId, agentOfKey(row.key));
+    return rows.length;
+  }
+
+  /**
+   * Looks up, in one query outside any transaction, which of `roomIds` this process does not know
+   * yet are DMs (recorded by another process sharing the database, or written while it ran), so
+   * `knownAgentFor` can answer for them. Rooms found not to be DMs are remembered as such (bounded),
+   * so group rooms cost no query per push. Only committed rows are read.
+   */
+  async learn(roomIds: Iterable<string>): Promise<void> {
+    const unknown = [...new Set(roomIds)].filter(
+      (id) => !this.agentByRoom.has(id) && this.notDirect.get(id) === undefined,
+    );
+    for (let i = 0; i < unknown.length; i += LEARN_CHUNK) {
+      const chunk = unknown.slice(i, i + LEARN_CHUNK);
+      const found = new Map(
+        (await new RoomStore(this.knex).byRoomIds(chunk)).map((r) => [r.roomId, r] as const),
+      );
+      for (const roomId of chunk) {
+        const row = found.get(roomId);
+        if (row?.kind === "dm") this.remember(roomId, agentOfKey(row.key));
+        else this.notDirect.set(roomId, true);
+      }
+    }
   }
 
   /**
@@ -111,7 +146,13 @@ export class DirectMessages {
   }
 
   private remember(roomId: string, agentId: string): void {
+    this.notDirect.delete(roomId);
     this.agentByRoom.set(roomId, agentId);
     this.onDirect(roomId);
   }
+}
+
+/** The agent id in a DM's key (`dm:<agent>:<user>`, ROOM_KEYS.dm). */
+function agentOfKey(key: string): string {
+  return key.split(":")[1];
 }

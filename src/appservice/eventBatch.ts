@@ -43,6 +43,12 @@ export interface EventHandlers {
    * `prepare` needs nothing from the homeserver. Synchronous and cheap: asked for every event.
    */
   canHandleInClaim?(event: MatrixEvent): boolean;
+  /**
+   * Before `canHandleInClaim` is asked about a push: learns from the database (outside any
+   * transaction) what it needs about rooms this process has not seen yet. A failure only means
+   * those events are queued rather than handled in the claim.
+   */
+  learn?(events: readonly MatrixEvent[]): Promise<void>;
   handle(event: MatrixEvent, trx: Knex.Transaction, effects: EventEffects, prepared: unknown): Promise<void>;
 }
 

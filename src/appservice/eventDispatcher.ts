@@ -62,6 +62,17 @@ export class EventDispatcher implements EventHandlers {
     !this.isOurs(event.sender) &&
     this.deps.dms.knownAgentFor(event.room_id) !== undefined;
 
+  /** Which rooms of a push's plain messages are DMs this process has not seen yet. */
+  learn = async (events: readonly MatrixEvent[]): Promise<void> => {
+    const rooms = new Set<string>();
+    for (const event of events) {
+      if (event.type !== "m.room.message" || event.state_key !== undefined || this.isOurs(event.sender))
+        continue;
+      if (this.deps.dms.knownAgentFor(event.room_id) === undefined) rooms.add(event.room_id);
+    }
+    if (rooms.size) await this.deps.dms.learn(rooms);
+  };
+
   prepare = async (event: MatrixEvent): Promise<Prepared> => {
     if (this.invites.isForUs(event)) {
       const invite = await this.invites.answer(event);

@@ -53,6 +53,11 @@ export class InlineHandling {
   private async pick(toHandle: readonly MatrixEvent[]): Promise<InlinePick | undefined> {
     const can = this.handlers.canHandleInClaim;
     if (!can) return undefined;
+    try {
+      await this.handlers.learn?.(toHandle);
+    } catch (err) {
+      log.debug({ err: errorMessage(err) }, "Could not look up the push's rooms; queueing what is unknown");
+    }
     const blocked = new Set<string>();
     const candidates: MatrixEvent[] = [];
     for (const event of toHandle) {

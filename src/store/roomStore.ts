@@ -45,6 +45,15 @@ export class RoomStore {
     return row ? { key: row.key, kind: row.kind, owner: row.owner } : null;
   }
 
+  /** The rows of those of `roomIds` the store has (one query; missing rooms are left out). */
+  async byRoomIds(roomIds: readonly string[]): Promise<{ key: string; roomId: string; kind: string }[]> {
+    if (roomIds.length === 0) return [];
+    const rows = (await this.knex<RoomRow>("bridge_rooms")
+      .select("key", "room_id", "kind")
+      .whereIn("room_id", roomIds as string[])) as Pick<RoomRow, "key" | "room_id" | "kind">[];
+    return rows.map((r) => ({ key: r.key, roomId: r.room_id, kind: r.kind }));
+  }
+
   /** Returns whether a row was deleted. */
   async delete(key: string): Promise<boolean> {
     return affectedRows(await this.knex("bridge_rooms").where({ key }).del()) > 0;

@@ -79,11 +79,21 @@ export class ShimStatement {
 
 /** Statements kept prepared per connection: the store sends the same few dozen SQL texts again and again. */
 const CACHE_SIZE = 256;
+/**
+ * …but a prepared statement holds SQLite memory in proportion to its text (a 100-row INSERT about
+ * 85 KB), and multi-row statements come in one text per row count (1 to 100 rows of a push, IN
+ * lists of every length). Bounded by count alone, the cache filled with those and the process
+ * grew ~15 MB over 100k events (BENCHMARKS.md, scaling); bounded by text as well, it holds the
+ * few big shapes that recur and re-prepares the rare ones. Texts above a quarter of the budget are
+ * not kept at all.
+ */
+export const CACHE_TEXT_BUDGET = 128 * 1024;
 const DDL = /^\s*(create|alter|drop)\b/i;
 
 /** better-sqlite3's Database, as knex uses it: prepare() and close(). */
 export class ShimConnection {
   private readonly cache = new Map<string, ShimStatement>();
+  private cachedText = 0;
   private closed = false;
 
   constructor(readonly db: DatabaseSync) {}
@@ -98,17 +108,33 @@ export class ShimConnection {
     }
     // A schema change can change what `SELECT *` returns: decoders are computed again.
     if (DDL.test(sql)) {
-      this.cache.clear();
+      this.clearCache();
       return new ShimStatement(this.db.prepare(sql));
     }
     const statement = new ShimStatement(this.db.prepare(sql));
+    if (sql.length > CACHE_TEXT_BUDGET / 4) return statement;
     this.cache.set(sql, statement);
-    if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as string);
+    this.cachedText += sql.length;
+    while (this.cache.size > CACHE_SIZE || this.cachedText > CACHE_TEXT_BUDGET) {
+      const oldest = this.cache.keys().next().value as string;
+      this.cache.delete(oldest);
+      this.cachedText -= oldest.length;
+    }
     return statement;
   }
 
-  close(): void {
+  /** Statements and text held now (tests). */
+  get cached(): { statements: number; text: number } {
+    return { statements: this.cache.size, text: this.cachedText };
+  }
+
+  private clearCache(): void {
     this.cache.clear();
+    this.cachedText = 0;
+  }
+
+  close(): void {
+    this.clearCache();
     if (this.closed) return;
     this.closed = true;
     this.db.close();

@@ -4,6 +4,7 @@ import { BridgeError } from "../../src/errors";
 import { openDatabase, type Database } from "../../src/store/database";
 import { migrate } from "../../src/store/migrations";
 import { SQLITE_FILE } from "../../src/store/sqliteEngine";
+import { CACHE_TEXT_BUDGET, ShimConnection } from "../../src/store/sqliteDriver";
 import { closeTestDatabase, tempDataDir } from "./databases";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -174,5 +175,35 @@ describe("the embedded SQLite database", () => {
       expect(await db.knex("kinds").where("id", 2).del().returning("id")).toEqual([{ id: 2 }]);
       expect(await db.knex("kinds").select("id").forUpdate().skipLocked()).toEqual([{ id: 3 }]);
     });
+  });
+});
+
+describe("the SQLite driver's statement cache", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DatabaseSync } = require("node:sqlite") as typeof import("node:sqlite");
+
+  it("keeps the statements that recur, bounded by their text as well as their count", () => {
+    const conn = new ShimConnection(new DatabaseSync(":memory:"));
+    try {
+      conn.prepare("CREATE TABLE t (a text, b text)").run([]);
+      const small = "INSERT INTO t (a, b) VALUES (?, ?)";
+      expect(conn.prepare(small)).toBe(conn.prepare(small)); // reused, not prepared again
+      // One multi-row text per row count, as a claim of 1..300 events makes them.
+      const multi = (n: number) =>
+        `INSERT INTO t (a, b) ${Array.from({ length: n }, () => "SELECT ? AS a, ? AS b").join(" UNION ALL ")}`;
+      for (let n = 1; n <= 300; n++)
+        conn.prepare(multi(n)).run(Array.from({ length: 2 * n }, (_, i) => `v${i}`));
+      const { statements, text } = conn.cached;
+      expect(text).toBeLessThanOrEqual(CACHE_TEXT_BUDGET);
+      expect(statements).toBeGreaterThan(1);
+      expect(statements).toBeLessThan(300);
+      // The most recent shape is still cached; a text above a quarter of the budget never is.
+      expect(conn.prepare(multi(300))).toBe(conn.prepare(multi(300)));
+      const huge = `SELECT '${"x".repeat(CACHE_TEXT_BUDGET / 4)}' AS pad`;
+      expect(huge.length).toBeGreaterThan(CACHE_TEXT_BUDGET / 4);
+      expect(conn.prepare(huge)).not.toBe(conn.prepare(huge));
+    } finally {
+      conn.close();
+    }
   });
 });
