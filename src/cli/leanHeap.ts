@@ -20,5 +20,6 @@ export function keepYoungGenerationSmall(
 ): boolean {
   if (YOUNG_GENERATION_FLAGS.test(`${execArgv.join(" ")} ${nodeOptions}`)) return false;
   set("--semi-space-growth-factor=1");
+  set("--heap-growing-percent=25");
   return true;
 }
