@@ -62,21 +62,31 @@ function printable(value: unknown): string | undefined {
  * plus a little per value; cheaper than serializing the event just to measure it).
  */
 export function measure(value: unknown, depthLimit: number, byteLimit = Infinity): "ok" | "deep" | "large" {
-  const stack: [unknown, number][] = [[value, 1]];
+  // Two parallel stacks rather than a [value, depth] pair per value: this runs for every event
+  // of every push, and the pairs (and Object.entries' arrays) were most of its garbage.
+  const values: unknown[] = [value];
+  const depths: number[] = [1];
   let bytes = 0;
-  while (stack.length) {
-    const [v, depth] = stack.pop()!;
+  while (values.length) {
+    const v = values.pop();
+    const depth = depths.pop()!;
     if (typeof v === "string") bytes += Buffer.byteLength(v) + 2;
     else bytes += 4;
     if (bytes > byteLimit) return "large";
     if (v === null || typeof v !== "object") continue;
     if (depth > depthLimit) return "deep";
     if (Array.isArray(v)) {
-      for (const child of v) stack.push([child, depth + 1]);
+      for (const child of v) {
+        values.push(child);
+        depths.push(depth + 1);
+      }
     } else {
-      for (const [key, child] of Object.entries(v)) {
+      const record = v as Record<string, unknown>;
+      for (const key in record) {
+        if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
         bytes += key.length + 4;
-        stack.push([child, depth + 1]);
+        values.push(record[key]);
+        depths.push(depth + 1);
       }
     }
   }
