@@ -6,6 +6,8 @@ interface Target {
   target: string;
   measured: string;
   holds: boolean | undefined;
+  /** Shown for comparison, not a target (PGlite: kept only for existing data dirs). */
+  info?: boolean;
 }
 
 const f = (v: number | undefined, digits = 0, unit = "") =>
@@ -119,15 +121,17 @@ export function targets(r: BenchResults): Target[] {
         : c.target === "pglite"
           ? "embedded (PGlite)"
           : "PostgreSQL";
-    out.push(
-      check(
-        `Inbound CPU per event, ${c.kind === "inert" ? "chat no agent acts on" : "commands"}, ${db}, vs bare library`,
-        `≤ ${limit}×`,
-        c.cpuRatioToBare,
-        limit,
-        `${f(c.cpuRatioToBare, 1, "×")} (${f(c.cpuUsPerEvent, 1)} vs ${f(c.bareCpuUsPerEvent, 1)} µs)`,
-      ),
+    const row = check(
+      `Inbound CPU per event, ${c.kind === "inert" ? "chat no agent acts on" : "commands"}, ${db}, vs bare library`,
+      `≤ ${limit}×`,
+      c.cpuRatioToBare,
+      limit,
+      `${f(c.cpuRatioToBare, 1, "×")} (${f(c.cpuUsPerEvent, 1)} vs ${f(c.bareCpuUsPerEvent, 1)} µs)`,
     );
+    // The targets are for the two databases a new installation uses: the embedded default
+    // (SQLite) and PostgreSQL. PGlite stays for data dirs that already hold it: shown, not judged.
+    if (c.target === "pglite") row.info = true;
+    out.push(row);
   }
   return out;
 }
@@ -136,7 +140,7 @@ export function targets(r: BenchResults): Target[] {
 export function targetsTable(r: BenchResults): string {
   const rows = targets(r).map(
     (t) =>
-      `| ${t.what} | ${t.target} | ${t.measured} | ${t.holds === undefined ? "not measured" : t.holds ? "yes" : "**no**"} |`,
+      `| ${t.what} | ${t.target} | ${t.measured} | ${t.info ? `${t.holds ? "yes" : "no"} (not a target: PGlite is kept only for existing data dirs)` : t.holds === undefined ? "not measured" : t.holds ? "yes" : "**no**"} |`,
   );
   return ["| Target | Limit | This run | Holds |", "| --- | --- | --- | --- |", ...rows].join("\n");
 }

@@ -92,3 +92,39 @@ describe("bench helpers", () => {
     expect(summaryTable(results)).toContain("| Figure |");
   });
 });
+
+describe("the issue 11 targets of a run", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { targets, targetsTable } = require("../../bench/targets") as typeof import("../../bench/targets");
+  const run = {
+    figures: {
+      inbound: {
+        cpuByKind: [
+          { kind: "inert", target: "sqlite", cpuRatioToBare: 5.4, cpuUsPerEvent: 54, bareCpuUsPerEvent: 10 },
+          { kind: "inert", target: "pglite", cpuRatioToBare: 8.8, cpuUsPerEvent: 88, bareCpuUsPerEvent: 10 },
+          {
+            kind: "commands",
+            target: "postgres",
+            cpuRatioToBare: 7,
+            cpuUsPerEvent: 70,
+            bareCpuUsPerEvent: 10,
+          },
+        ],
+      },
+    },
+    external: {},
+  } as unknown as BenchResults;
+
+  it("judges SQLite and PostgreSQL, shows PGlite without judging it, and says what was not measured", () => {
+    const rows = targets(run);
+    const byWhat = (text: string) => rows.find((r) => r.what.includes(text))!;
+    expect(byWhat("chat no agent acts on, embedded (SQLite)")).toMatchObject({ holds: false });
+    expect(byWhat("chat no agent acts on, embedded (PGlite)")).toMatchObject({ holds: false, info: true });
+    expect(byWhat("commands, PostgreSQL")).toMatchObject({ holds: true });
+    expect(byWhat("Idle RSS").holds).toBeUndefined();
+    const table = targetsTable(run);
+    expect(table).toContain("| 5.4× (54.0 vs 10.0 µs) | **no** |");
+    expect(table).toContain("no (not a target: PGlite is kept only for existing data dirs)");
+    expect(table).toMatch(/Idle RSS.*\| not measured \|/);
+  });
+});

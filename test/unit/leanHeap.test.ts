@@ -1,15 +1,16 @@
 import { keepYoungGenerationSmall } from "../../src/cli/leanHeap";
 
 describe("keepYoungGenerationSmall", () => {
-  it("stops the young generation from growing, unless the operator sized it", () => {
+  it("keeps the heap near its live size, unless the operator sized it", () => {
     const set: string[] = [];
     expect(keepYoungGenerationSmall([], "", (f) => set.push(f))).toBe(true);
-    expect(set).toEqual(["--semi-space-growth-factor=1"]);
+    expect(set).toEqual(["--semi-space-growth-factor=1", "--heap-growing-percent=25"]);
     for (const [argv, options] of [
       [["--max-semi-space-size=8"], ""],
       [[], "--max-old-space-size=512 --max-semi-space-size=4"],
       [[], "--semi-space-growth-factor=2"],
       [["--min-semi-space-size=2"], ""],
+      [[], "--heap-growing-percent=50"],
     ] as const) {
       const calls: string[] = [];
       expect(keepYoungGenerationSmall(argv, options, (f) => calls.push(f))).toBe(false);
