@@ -48,6 +48,8 @@ export class AgentMachine {
    * keys, so a feed without one gets these instead.
    */
   private lastCounts?: Record<string, number>;
+  /** The unused fallback key types the machine was last given (sorted, as JSON). */
+  private lastFallback?: string;
   private readonly storeName: string;
 
   constructor(
@@ -75,6 +77,19 @@ export class AgentMachine {
     return this.lock.run(this.userId, async () => fn(await this.current()));
   }
 
+  /**
+   * True when a push's key counts and fallback key types are exactly what this machine last took
+   * in (or learnt from its own key upload): feeding them again would change nothing. The homeserver
+   * repeats them in every transaction, and each feed costs the machine a store round trip, so a
+   * push that brings nothing else stores no feed for this device (feedIntake.ts).
+   */
+  nothingNew(otkCounts: Record<string, number> | undefined, fallbackTypes: string[] | undefined): boolean {
+    if (otkCounts !== undefined && (this.lastCounts === undefined || !sameCounts(otkCounts, this.lastCounts)))
+      return false;
+    if (fallbackTypes !== undefined && fallbackKey(fallbackTypes) !== this.lastFallback) return false;
+    return true;
+  }
+
   /** Loads (or creates) the device, uploads its keys and cross-signs it. */
   async open(): Promise<{ ed25519: string; curve25519: string }> {
     return this.run(async (m) => {
@@ -95,6 +110,7 @@ export class AgentMachine {
           rows.map((r) => (r.seq > this.countsFence ? r.payload : { ...r.payload, otkCounts: undefined })),
         );
         if (merged.otkCounts?.signed_curve25519 !== undefined) this.lastCounts = merged.otkCounts;
+        if (merged.fallbackTypes) this.lastFallback = fallbackKey(merged.fallbackTypes);
         const counts = this.lastCounts ?? merged.otkCounts ?? {};
         const { UserId, DeviceLists, DecryptionSettings, TrustRequirement } = this.wasm;
         await m.receiveSyncChanges(
@@ -296,4 +312,13 @@ function mergeFeeds(payloads: FeedPayload[]): FeedPayload {
   out.changed = [...changed];
   out.left = [...left];
   return out;
+}
+
+function sameCounts(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+function fallbackKey(types: readonly string[]): string {
+  return JSON.stringify([...types].sort());
 }

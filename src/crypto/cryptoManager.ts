@@ -154,6 +154,8 @@ export class CryptoManager {
       deviceIdOf: this.opts.deviceIdOf,
       isSelfTest: (ev) => this.isSelfTest(ev),
       seen: this.seen,
+      nothingNew: (userId, counts, fallback) =>
+        this.machines.get(userId)?.nothingNew(counts, fallback) === true,
     });
     await this.store.addFeeds(trx, rows);
     return rows.map((r) => r.userId);

@@ -15,6 +15,8 @@ export interface IntakeOptions {
   /** Our own self-test messages are answered, not fed to a machine. */
   isSelfTest(event: Record<string, unknown>): boolean;
   seen: CatchUpStore;
+  /** The device's machine already took in exactly these counts and fallback types. */
+  nothingNew?(userId: string, otkCounts?: Record<string, number>, fallbackTypes?: string[]): boolean;
 }
 
 /**
@@ -36,7 +38,10 @@ export async function feedRows(
       userId,
       feed.toDevice.filter((ev) => !opts.isSelfTest(ev)),
     );
-    if (toDevice.length === 0 && !feed.otkCounts && !feed.fallbackTypes) continue;
+    if (toDevice.length === 0) {
+      if (!feed.otkCounts && !feed.fallbackTypes) continue;
+      if (opts.nothingNew?.(userId, feed.otkCounts, feed.fallbackTypes)) continue;
+    }
     const { otkCounts, fallbackTypes } = feed;
     rows.set(userId, {
       userId,

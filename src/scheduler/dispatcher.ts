@@ -19,12 +19,15 @@ export const MAX_WAIT_MS = 60_000;
 export const BURST = 50;
 
 /**
- * The first transaction of a pass fires this many, and each next one four times more (up to
- * BURST): the first deliveries commit within milliseconds and the homeserver starts on them while
- * the rest are fired, instead of every send waiting for the whole burst (30 reminders due at once:
- * ~3 ms of agent work each, so the first send used to start ~90 ms late; BENCHMARKS.md, firing).
+ * A pass fires 2 items in its first transaction, then 4, then at most BUSY_BURST per transaction
+ * while more are due at once. The first deliveries commit within milliseconds and the homeserver
+ * starts on them while the rest are fired (each item is ~3 ms of agent work: with one burst of
+ * 30 the first send started ~90 ms after the due time); and no transaction holds the embedded
+ * database's one connection for long, so the outbox can record a send and pick the next ones
+ * between two bursts (with bursts growing to 32 it waited up to ~60 ms; BENCHMARKS.md, firing).
  */
 export const FIRST_BURST = 2;
+export const BUSY_BURST = 8;
 
 /** How often one item may ask for the homeserver before it is parked (as transactionWithPrefetch). */
 const MAX_PREFETCH_ROUNDS = 5;
@@ -45,8 +48,8 @@ export type DueHandler = (
  * One loop that sleeps until the earliest due item, then fires what is due in bursts: one
  * transaction claims up to BURST items (FOR UPDATE SKIP LOCKED) and runs each in its own savepoint
  * (the agent, its outbox messages, the item marked done or rescheduled); an item that fails is
- * rolled back alone and parked. 30 reminders due at 09:00 commit in three transactions (2, 8,
- * then 20), not 30, and the first two commit before the rest are even fired (see FIRST_BURST).
+ * rolled back alone and parked. 30 reminders due at 09:00 commit in six transactions (2, 4, 8,
+ * 8, 8), not 30, and the first two commit before the rest are even fired (see FIRST_BURST).
  */
 export class SchedulerDispatcher {
   private running = false;
@@ -109,7 +112,7 @@ export class SchedulerDispatcher {
         continue;
       }
       if (burst.claimed < size) break;
-      size = Math.min(BURST, size * 4);
+      size = Math.min(BUSY_BURST, size * 2);
     }
     return fired;
   }

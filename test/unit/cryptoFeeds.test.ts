@@ -87,3 +87,52 @@ describe("sealing the crypto store", () => {
     expect(() => new Sealer("short")).toThrow(/encryption.pickle_key/);
   });
 });
+
+describe("which feeds are stored for a device", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { feedRows } = require("../../src/crypto/feedIntake") as typeof import("../../src/crypto/feedIntake");
+  const counts = (n: number) => ({
+    "org.matrix.msc3202.device_one_time_keys_count": { "@_agent_echo:x": { DEV: { signed_curve25519: n } } },
+    "org.matrix.msc3202.device_unused_fallback_key_types": {
+      "@_agent_echo:x": { DEV: ["signed_curve25519"] },
+    },
+  });
+  const toDevice = {
+    type: "m.room.encrypted",
+    sender: "@alice:x",
+    to_user_id: "@_agent_echo:x",
+    to_device_id: "DEV",
+    content: { ciphertext: {} },
+  };
+  /** A machine that last took in 50 one-time keys and a signed_curve25519 fallback key. */
+  const machineSaw = (userId: string, otk?: Record<string, number>, fallback?: string[]) =>
+    userId === "@_agent_echo:x" &&
+    (otk === undefined || (Object.keys(otk).length === 1 && otk.signed_curve25519 === 50)) &&
+    (fallback === undefined || JSON.stringify(fallback) === '["signed_curve25519"]');
+  const opts = {
+    agentUserIds: new Set(["@_agent_echo:x"]),
+    deviceIdOf: () => "DEV",
+    isSelfTest: () => false,
+    seen: { unseen: async (_trx: unknown, _u: string, events: Record<string, unknown>[]) => events } as never,
+    nothingNew: machineSaw,
+  };
+  const rows = (body: Record<string, unknown>) => feedRows({} as never, parseFeeds(body, ours), opts);
+
+  it("stores no feed for counts the machine already took in, and every one that brings something", async () => {
+    expect(await rows(counts(50))).toEqual([]);
+    expect((await rows(counts(49))).map((r) => r.payload.otkCounts)).toEqual([{ signed_curve25519: 49 }]);
+    const used = {
+      ...counts(50),
+      "org.matrix.msc3202.device_unused_fallback_key_types": { "@_agent_echo:x": { DEV: [] } },
+    };
+    expect((await rows(used)).map((r) => r.payload.fallbackTypes)).toEqual([[]]);
+    const withMessage = { ...counts(50), "de.sorunome.msc2409.to_device": [toDevice] };
+    expect((await rows(withMessage)).map((r) => r.payload.toDevice.length)).toEqual([1]);
+    // Without a machine's answer (not loaded yet), everything is stored as before.
+    const before = await feedRows({} as never, parseFeeds(counts(50), ours), {
+      ...opts,
+      nothingNew: undefined,
+    });
+    expect(before).toHaveLength(1);
+  });
+});
