@@ -18,17 +18,6 @@ export const MAX_WAIT_MS = 60_000;
 /** Due items fired in one transaction (one commit, one fsync, one outbox wake-up for all). */
 export const BURST = 50;
 
-/**
- * A pass fires 2 items in its first transaction, then 4, then at most BUSY_BURST per transaction
- * while more are due at once. The first deliveries commit within milliseconds and the homeserver
- * starts on them while the rest are fired (each item is ~3 ms of agent work: with one burst of
- * 30 the first send started ~90 ms after the due time); and no transaction holds the embedded
- * database's one connection for long, so the outbox can record a send and pick the next ones
- * between two bursts (with bursts growing to 32 it waited up to ~60 ms; BENCHMARKS.md, firing).
- */
-export const FIRST_BURST = 2;
-export const BUSY_BURST = 8;
-
 /** How often one item may ask for the homeserver before it is parked (as transactionWithPrefetch). */
 const MAX_PREFETCH_ROUNDS = 5;
 
@@ -48,8 +37,8 @@ export type DueHandler = (
  * One loop that sleeps until the earliest due item, then fires what is due in bursts: one
  * transaction claims up to BURST items (FOR UPDATE SKIP LOCKED) and runs each in its own savepoint
  * (the agent, its outbox messages, the item marked done or rescheduled); an item that fails is
- * rolled back alone and parked. 30 reminders due at 09:00 commit in six transactions (2, 4, 8,
- * 8, 8), not 30, and the first two commit before the rest are even fired (see FIRST_BURST).
+ * rolled back alone and parked. 30 reminders due at 09:00 commit together, so their sends start
+ * together instead of one commit after the other.
  */
 export class SchedulerDispatcher {
   private running = false;
@@ -92,9 +81,8 @@ export class SchedulerDispatcher {
   async fireDue(now = new Date()): Promise<number> {
     let fired = 0;
     const rounds = new Map<string, number>();
-    let size = FIRST_BURST;
     while (!this.stopping) {
-      const burst = await this.fireBurst(now, size);
+      const burst = await this.fireBurst(now);
       fired += burst.fired;
       // Wake the outbox now, before the next burst (or the homeserver fetch) runs.
       if (burst.fired) this.afterCommit();
@@ -111,15 +99,14 @@ export class SchedulerDispatcher {
         }
         continue;
       }
-      if (burst.claimed < size) break;
-      size = Math.min(BUSY_BURST, size * 2);
+      if (burst.claimed < BURST) break;
     }
     return fired;
   }
 
-  private fireBurst(now: Date, size: number): Promise<BurstOutcome> {
+  private fireBurst(now: Date): Promise<BurstOutcome> {
     return this.knex.transaction(async (trx) => {
-      const items = await this.store.claimDueMany(trx, this.agentIds, now, size);
+      const items = await this.store.claimDueMany(trx, this.agentIds, now, BURST);
       const out: BurstOutcome = { claimed: items.length, fired: 0, failed: 0 };
       for (const item of items) {
         // stop(): end the burst after the item in hand; the rest stays due for the next start.
