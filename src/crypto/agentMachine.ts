@@ -7,6 +7,7 @@ import type { CryptoWasm } from "./runtime";
 import type { CryptoStore, FeedPayload } from "./cryptoStore";
 import type { DeviceLock } from "./deviceLock";
 import type { RequestSender } from "./requestSender";
+import { FeedMemory } from "./feedMemory";
 import {
   databasesWithPrefix,
   deleteDatabases,
@@ -43,13 +44,8 @@ export class AgentMachine {
    * upload landed). Acting on them would upload again and again, up to the server's limit.
    */
   private countsFence = 0;
-  /**
-   * The last one-time-key counts we know. The machine reads a missing count as 0 and uploads more
-   * keys, so a feed without one gets these instead.
-   */
-  private lastCounts?: Record<string, number>;
-  /** The unused fallback key types the machine was last given (sorted, as JSON). */
-  private lastFallback?: string;
+  /** The key counts and fallback types the machine last took in. */
+  private readonly taken = new FeedMemory();
   private readonly storeName: string;
 
   constructor(
@@ -77,17 +73,9 @@ export class AgentMachine {
     return this.lock.run(this.userId, async () => fn(await this.current()));
   }
 
-  /**
-   * True when a push's key counts and fallback key types are exactly what this machine last took
-   * in (or learnt from its own key upload): feeding them again would change nothing. The homeserver
-   * repeats them in every transaction, and each feed costs the machine a store round trip, so a
-   * push that brings nothing else stores no feed for this device (feedIntake.ts).
-   */
+  /** The push repeats what the machine already took in (see FeedMemory). */
   nothingNew(otkCounts: Record<string, number> | undefined, fallbackTypes: string[] | undefined): boolean {
-    if (otkCounts !== undefined && (this.lastCounts === undefined || !sameCounts(otkCounts, this.lastCounts)))
-      return false;
-    if (fallbackTypes !== undefined && fallbackKey(fallbackTypes) !== this.lastFallback) return false;
-    return true;
+    return this.taken.nothingNew(otkCounts, fallbackTypes);
   }
 
   /** Loads (or creates) the device, uploads its keys and cross-signs it. */
@@ -109,9 +97,9 @@ export class AgentMachine {
         const merged = mergeFeeds(
           rows.map((r) => (r.seq > this.countsFence ? r.payload : { ...r.payload, otkCounts: undefined })),
         );
-        if (merged.otkCounts?.signed_curve25519 !== undefined) this.lastCounts = merged.otkCounts;
-        if (merged.fallbackTypes) this.lastFallback = fallbackKey(merged.fallbackTypes);
-        const counts = this.lastCounts ?? merged.otkCounts ?? {};
+        if (merged.otkCounts?.signed_curve25519 !== undefined) this.taken.counts = merged.otkCounts;
+        if (merged.fallbackTypes) this.taken.noteFallback(merged.fallbackTypes);
+        const counts = this.taken.counts ?? merged.otkCounts ?? {};
         const { UserId, DeviceLists, DecryptionSettings, TrustRequirement } = this.wasm;
         await m.receiveSyncChanges(
           JSON.stringify(merged.toDevice),
@@ -264,7 +252,7 @@ export class AgentMachine {
           this.countsFence = await this.store.lastFeedSeq();
           const counts = (JSON.parse(response) as { one_time_key_counts?: Record<string, number> })
             .one_time_key_counts;
-          if (counts) this.lastCounts = counts;
+          if (counts) this.taken.counts = counts;
         }
       }
       await this.save([]);
@@ -312,13 +300,4 @@ function mergeFeeds(payloads: FeedPayload[]): FeedPayload {
   out.changed = [...changed];
   out.left = [...left];
   return out;
-}
-
-function sameCounts(a: Record<string, number>, b: Record<string, number>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
-}
-
-function fallbackKey(types: readonly string[]): string {
-  return JSON.stringify([...types].sort());
 }

@@ -136,3 +136,21 @@ describe("which feeds are stored for a device", () => {
     expect(before).toHaveLength(1);
   });
 });
+
+describe("FeedMemory", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { FeedMemory } =
+    require("../../src/crypto/feedMemory") as typeof import("../../src/crypto/feedMemory");
+
+  it("says nothing is new only for exactly the counts and fallback types taken in", () => {
+    const m = new FeedMemory();
+    expect(m.nothingNew({ signed_curve25519: 50 }, undefined)).toBe(false); // nothing taken in yet
+    m.counts = { signed_curve25519: 50 };
+    m.noteFallback(["signed_curve25519"]);
+    expect(m.nothingNew({ signed_curve25519: 50 }, ["signed_curve25519"])).toBe(true);
+    expect(m.nothingNew(undefined, undefined)).toBe(true);
+    expect(m.nothingNew({ signed_curve25519: 49 }, ["signed_curve25519"])).toBe(false);
+    expect(m.nothingNew({ signed_curve25519: 50, curve25519: 1 }, undefined)).toBe(false);
+    expect(m.nothingNew({ signed_curve25519: 50 }, [])).toBe(false); // the fallback key was used
+  });
+});
