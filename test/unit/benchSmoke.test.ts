@@ -5,6 +5,7 @@ import { lastJson } from "../../bench/lib/external";
 import { renderGenerated, summaryTable, START, END } from "../../bench/report";
 import type { BenchResults } from "../../bench/run";
 import { FULL, SMOKE } from "../../bench/profiles";
+import { targets, targetsTable } from "../../bench/targets";
 
 /** The pure parts of the benchmarks (the e2e smoke runs the rest against a real Synapse). */
 describe("bench helpers", () => {
@@ -94,8 +95,6 @@ describe("bench helpers", () => {
 });
 
 describe("the issue 11 targets of a run", () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { targets, targetsTable } = require("../../bench/targets") as typeof import("../../bench/targets");
   const run = {
     figures: {
       inbound: {

@@ -1,5 +1,7 @@
 import { parseFeeds, hasFeeds } from "../../src/crypto/feeds";
 import { Sealer } from "../../src/crypto/sealing";
+import { feedRows } from "../../src/crypto/feedIntake";
+import { FeedMemory } from "../../src/crypto/feedMemory";
 
 const ours = (u: string) => u.startsWith("@_agent_");
 
@@ -89,8 +91,6 @@ describe("sealing the crypto store", () => {
 });
 
 describe("which feeds are stored for a device", () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { feedRows } = require("../../src/crypto/feedIntake") as typeof import("../../src/crypto/feedIntake");
   const counts = (n: number) => ({
     "org.matrix.msc3202.device_one_time_keys_count": { "@_agent_echo:x": { DEV: { signed_curve25519: n } } },
     "org.matrix.msc3202.device_unused_fallback_key_types": {
@@ -138,10 +138,6 @@ describe("which feeds are stored for a device", () => {
 });
 
 describe("FeedMemory", () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { FeedMemory } =
-    require("../../src/crypto/feedMemory") as typeof import("../../src/crypto/feedMemory");
-
   it("says nothing is new only for exactly the counts and fallback types taken in", () => {
     const m = new FeedMemory();
     expect(m.nothingNew({ signed_curve25519: 50 }, undefined)).toBe(false); // nothing taken in yet
